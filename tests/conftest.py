@@ -39,13 +39,23 @@ class Dockyard:
         self.env.pop("DOCKYARD_STATE", None)
 
     def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "dockyard", "--root", str(self.root),
-                "--state-dir", str(self.state), *args]
+        return [
+            sys.executable,
+            "-m",
+            "dockyard",
+            "--root",
+            str(self.root),
+            "--state-dir",
+            str(self.state),
+            *args,
+        ]
 
-    def __call__(self, *args: str, input: bytes | None = None, check: bool = True,
-                 timeout: float = 120) -> subprocess.CompletedProcess:
-        p = subprocess.run(self.argv(*args), input=input, capture_output=True,
-                           env=self.env, timeout=timeout)
+    def __call__(
+        self, *args: str, input: bytes | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
+        p = subprocess.run(
+            self.argv(*args), input=input, capture_output=True, env=self.env, timeout=timeout
+        )
         if check and p.returncode != 0:
             raise AssertionError(
                 f"dockyard {' '.join(args)} exited {p.returncode}\n"

@@ -44,4 +44,6 @@ def new_hasher(algorithm: str = SHA256):
 
 def short_id(digest_or_hex: str, length: int = 12) -> str:
     """The short form Docker prints: the first 12 hex characters, without the algorithm."""
-    return digest_or_hex.partition(":")[2][:length] if ":" in digest_or_hex else digest_or_hex[:length]
+    return (
+        digest_or_hex.partition(":")[2][:length] if ":" in digest_or_hex else digest_or_hex[:length]
+    )

@@ -72,7 +72,9 @@ def _common(obj: dict[str, Any], what: str) -> dict[str, Any]:
     subject = obj.get("subject")
     return {
         "annotations": get_str_map(obj, "annotations", what) or {},
-        "subject": Descriptor.from_json(subject, f"{what} subject") if subject is not None else None,
+        "subject": Descriptor.from_json(subject, f"{what} subject")
+        if subject is not None
+        else None,
         "artifact_type": get_str(obj, "artifactType", what),
     }
 
