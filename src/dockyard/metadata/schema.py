@@ -1,0 +1,108 @@
+"""The database schema as an ordered list of migrations, and the code that applies them.
+
+`PRAGMA user_version` is the number of migrations applied. Each migration runs in its own
+`BEGIN IMMEDIATE` transaction that re-reads the version first, so several processes opening
+a fresh data root at once apply every step exactly once. A database whose version is higher
+than the code knows was written by a newer dockyard and is refused rather than guessed at.
+
+To change the schema, append a migration; never edit one that has shipped. Planned next:
+containers, volumes, networks, events, build cache (each its own migration when its package
+lands, so a table exists only once something writes it).
+"""
+
+from dockyard.errors import FailedPrecondition
+
+# Each entry is one migration: the statements that take the schema from version i to i + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE images (
+            id TEXT PRIMARY KEY,
+            manifest_digest TEXT NOT NULL,
+            manifest_media_type TEXT NOT NULL,
+            created TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            added_at REAL NOT NULL,
+            parent TEXT NOT NULL DEFAULT ''
+        ) WITHOUT ROWID""",
+        """CREATE TABLE tags (
+            name TEXT PRIMARY KEY,
+            image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+        "CREATE INDEX tags_by_image ON tags(image_id)",
+        """CREATE TABLE repo_digests (
+            name TEXT PRIMARY KEY,
+            image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+        "CREATE INDEX repo_digests_by_image ON repo_digests(image_id)",
+        # A compressed blob decompresses to exactly one diff id; a diff id may have several
+        # blobs (gzip, zstd, uncompressed), so the blob is the key.
+        """CREATE TABLE layers (
+            blob_digest TEXT PRIMARY KEY,
+            diff_id TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            blob_size INTEGER NOT NULL,
+            size INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX layers_by_diff_id ON layers(diff_id)",
+        """CREATE TABLE snapshots (
+            key TEXT PRIMARY KEY,
+            parent TEXT NOT NULL,
+            dir TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created REAL NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX snapshots_by_parent ON snapshots(parent)",
+        # Monotonic counters (snapshot directory numbers are never reused).
+        "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
+        """CREATE TABLE leases (
+            id TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL,
+            created REAL NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE lease_resources (
+            lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            PRIMARY KEY (lease_id, kind, ref)
+        ) WITHOUT ROWID""",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def user_version(conn) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def check_version(version: int, path: str, supported: int = SCHEMA_VERSION) -> None:
+    if version > supported:
+        raise FailedPrecondition(
+            f"metadata database {path} has schema version {version}, newer than this "
+            f"dockyard supports ({supported}); upgrade dockyard"
+        )
+
+
+def migrate(conn, path: str, migrations: tuple[tuple[str, ...], ...] = MIGRATIONS) -> int:
+    """Apply every missing migration, one transaction each; return the final version.
+
+    `conn` must be in autocommit mode (isolation_level=None) and outside a transaction.
+    """
+    target = len(migrations)
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = user_version(conn)
+            check_version(version, path, target)
+            if version >= target:
+                conn.execute("COMMIT")
+                return version
+            for statement in migrations[version]:
+                conn.execute(statement)
+            # PRAGMA cannot take a bound parameter; the value is our own integer.
+            conn.execute(f"PRAGMA user_version = {version + 1:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

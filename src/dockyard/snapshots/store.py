@@ -1,0 +1,267 @@
+"""Unpacked layers on disk: `<root>/<n>/fs`, keyed by chain id in the metadata store.
+
+A snapshot becomes visible only complete: it is filled in `<root>/<n>.tmp-<random>/fs`, synced,
+renamed to `<root>/<n>` and only then recorded. A directory without a record (a crash between
+rename and record, or after the record of a removed snapshot is gone) is garbage that GC removes.
+Directory names are small numbers, not chain ids, so that an overlay mount option listing many
+lower dirs stays under the page-size limit.
+
+This module never mounts anything; callers get paths (`lowerdirs`) to mount themselves.
+"""
+
+import os
+import time
+from collections.abc import Callable
+
+from dockyard.errors import (
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from dockyard.metadata.lease import GcLock, gc_lock_path
+from dockyard.metadata.records import SnapshotRecord
+
+DIR_MODE = 0o700
+FS_MODE = 0o755
+_PUBLISH_TRIES = 5
+
+
+class SnapshotStore:
+    def __init__(self, root: str, meta) -> None:
+        self.root = os.path.abspath(root)
+        self.meta = meta
+
+    @property
+    def gc_lock_path(self) -> str:
+        return gc_lock_path(os.path.dirname(self.root))
+
+    def get(self, key: str) -> SnapshotRecord | None:
+        return self.meta.get_snapshot(key)
+
+    def create(self, key: str, parent: str, fill: Callable[[str], int]) -> SnapshotRecord:
+        """Fill a fresh dir with `fill(dir) -> size` and record it under `key`.
+
+        If `key` exists already (before or, from a concurrent creator, after filling), the
+        existing record is returned and our copy removed. If `fill` raises, nothing is left.
+        """
+        if not key:
+            raise InvalidArgument("a snapshot key must not be empty")
+        existing = self.meta.get_snapshot(key)
+        if existing is not None:
+            return existing
+        if parent and self.meta.get_snapshot(parent) is None:
+            raise NotFound(f"No such snapshot: {parent}")
+        # Shared: any number of creators at once, but never while a GC sweeps.
+        with GcLock(self.gc_lock_path, exclusive=False):
+            self._ensure_root()
+            tmp = self._make_tmp(self.meta.next_snapshot_number())
+            try:
+                size = fill(os.path.join(tmp, "fs"))
+                if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                    raise InvalidArgument(f"snapshot {key}: fill returned {size!r}, not a size")
+                _syncfs(tmp)
+                final = self._publish(tmp)
+            except BaseException:
+                _remove_tree(tmp)
+                raise
+            try:
+                return self._record(key, parent, final, size)
+            except BaseException:
+                _remove_tree(final)
+                raise
+
+    def lowerdirs(self, key: str) -> list[str]:
+        """The fs dirs of the snapshot and its ancestors, top-most first (overlay's order)."""
+        return [rec.dir for rec in self.meta.snapshot_chain(key)]
+
+    def remove(self, key: str) -> None:
+        """Remove the record, then the directory. Conflict while another snapshot builds on it."""
+        with self.meta.transaction():
+            rec = self.meta.get_snapshot(key)
+            if rec is None:
+                raise NotFound(f"No such snapshot: {key}")
+            children = self.meta.snapshot_children(key)
+            if children:
+                raise Conflict(f"snapshot {key} has {len(children)} child snapshot(s)")
+            top = self._own_dir(rec.dir)
+            if top:
+                _refuse_mounted(top)  # before the record goes: a busy snapshot stays whole
+            self.meta.delete_snapshot(key)
+        if top:
+            _remove_tree(top)
+
+    # -- for the garbage collector -------------------------------------------------------
+
+    def unreferenced_dirs(self, older_than: float) -> list[str]:
+        """Our directories under root that no record names, last changed before `older_than`
+        seconds ago (a younger one may belong to a creator between rename and record)."""
+        try:
+            names = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        recorded = {self._own_dir(rec.dir) for rec in self.meta.list_snapshots()}
+        cutoff = time.time() - older_than
+        out = []
+        for name in sorted(names):
+            path = os.path.join(self.root, name)
+            if not _is_our_name(name) or path in recorded:
+                continue
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            if _is_dir(st.st_mode) and st.st_mtime < cutoff:
+                out.append(path)
+        return out
+
+    def remove_dir(self, path: str) -> None:
+        """Remove one of our unrecorded directories (as listed by `unreferenced_dirs`)."""
+        if os.path.dirname(path) != self.root or not _is_our_name(os.path.basename(path)):
+            raise InvalidArgument(f"{path} is not a snapshot directory of {self.root}")
+        _remove_tree(path)
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _ensure_root(self) -> None:
+        if not os.path.isdir(self.root):
+            os.makedirs(self.root, mode=DIR_MODE, exist_ok=True)
+            os.chmod(self.root, DIR_MODE)
+
+    def _make_tmp(self, number: int) -> str:
+        tmp = os.path.join(self.root, f"{number}.tmp-{os.urandom(6).hex()}")
+        os.mkdir(tmp, DIR_MODE)
+        os.chmod(tmp, DIR_MODE)  # mkdir's mode is filtered by the umask
+        fs = os.path.join(tmp, "fs")
+        os.mkdir(fs, FS_MODE)
+        os.chmod(fs, FS_MODE)
+        return tmp
+
+    def _publish(self, tmp: str) -> str:
+        """Rename tmp to `<root>/<n>`; a leftover dir holding a number (from a lost database)
+        makes us take the next number rather than fail."""
+        number = int(os.path.basename(tmp).partition(".")[0])
+        for _ in range(_PUBLISH_TRIES):
+            final = os.path.join(self.root, str(number))
+            try:
+                os.rename(tmp, final)
+            except OSError as e:
+                import errno
+
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR):
+                    raise
+                number = self.meta.next_snapshot_number()
+                continue
+            _fsync_dir(self.root)
+            return final
+        raise FailedPrecondition(f"cannot find a free snapshot directory under {self.root}")
+
+    def _record(self, key: str, parent: str, final: str, size: int) -> SnapshotRecord:
+        rec = SnapshotRecord(key, parent, os.path.join(final, "fs"), size, time.time())
+        with self.meta.transaction():
+            theirs = self.meta.get_snapshot(key)
+            if theirs is None:
+                if parent and self.meta.get_snapshot(parent) is None:
+                    raise NotFound(f"No such snapshot: {parent}")
+                self.meta.put_snapshot(rec)
+        if theirs is not None:
+            # Another process made the same snapshot first; theirs is as good as ours.
+            _remove_tree(final)
+            return theirs
+        return rec
+
+    def _own_dir(self, fs_dir: str) -> str:
+        """`<root>/<n>` for a recorded `<root>/<n>/fs`, or "" if the record points elsewhere
+        (a database edited by hand must not make us delete outside our root)."""
+        top = os.path.dirname(fs_dir)
+        if os.path.basename(fs_dir) == "fs" and os.path.dirname(top) == self.root:
+            return top
+        return ""
+
+
+def _is_our_name(name: str) -> bool:
+    number, dot, rest = name.partition(".")
+    if not number.isdigit() or not number.isascii():
+        return False
+    return not dot or rest.startswith("tmp-")
+
+
+def _is_dir(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISDIR(mode)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _syncfs(path: str) -> None:
+    """Flush everything `fill` wrote: one syncfs(2) instead of an fsync per file."""
+    import ctypes
+
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), path)
+    finally:
+        os.close(fd)
+
+
+def _mounts() -> list[tuple[str, str]]:
+    """(mount point, super options) of every mount this process can see."""
+    with open("/proc/self/mountinfo", "rb") as f:
+        data = f.read().decode("utf-8", "surrogateescape")
+    out = []
+    for line in data.splitlines():
+        fields = line.split(" ", 5)
+        if len(fields) < 6:
+            continue
+        # mountinfo escapes space, tab, newline and backslash as \ooo, so " - " is the
+        # separator; after it come the fs type, the source and the super options.
+        point = _unescape_octal(fields[4]) if "\\" in fields[4] else fields[4]
+        tail = fields[5].partition(" - ")[2].split(" ")
+        out.append((point, tail[2] if len(tail) > 2 else ""))
+    return out
+
+
+def _unescape_octal(s: str) -> str:
+    out, i = [], 0
+    while i < len(s):
+        digits = s[i + 1 : i + 4]
+        if s[i] == "\\" and len(digits) == 3 and all(c in "01234567" for c in digits):
+            out.append(chr(int(digits, 8)))
+            i += 4
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
+
+
+def _refuse_mounted(path: str) -> None:
+    """Deleting a tree with a mount inside would delete through the mount, and deleting a
+    layer an overlay stacks would pull it from under a running container."""
+    real = os.path.realpath(path)
+    inside = real + "/"
+    for point, options in _mounts():
+        if point == real or point.startswith(inside):
+            raise FailedPrecondition(f"{path} is in use: {point} is mounted there")
+        if inside in options:
+            raise FailedPrecondition(f"{path} is in use by the mount at {point}")
+
+
+def _remove_tree(path: str) -> None:
+    import shutil
+
+    _refuse_mounted(path)
+    try:
+        # rmtree works on directory fds and never follows a symlink inside the tree.
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
