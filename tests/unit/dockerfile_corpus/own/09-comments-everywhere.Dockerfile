@@ -1,0 +1,5 @@
+# leading comment
+FROM busybox
+   # indented comment
+RUN echo hi # not a comment inside RUN
+# trailing

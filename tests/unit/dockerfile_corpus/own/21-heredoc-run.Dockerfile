@@ -1,0 +1,5 @@
+FROM busybox
+RUN <<EOF
+echo hello
+echo world
+EOF

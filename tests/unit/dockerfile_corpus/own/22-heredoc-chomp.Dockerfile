@@ -1,0 +1,5 @@
+FROM busybox
+RUN <<-EOT
+	echo tabs stripped
+		echo two tabs
+	EOT

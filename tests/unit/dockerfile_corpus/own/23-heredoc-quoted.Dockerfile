@@ -1,0 +1,11 @@
+FROM busybox
+ENV NAME=x
+RUN <<"EOF"
+echo $NAME
+EOF
+RUN <<'EOF'
+echo $NAME
+EOF
+RUN <<EOF
+echo $NAME
+EOF

@@ -1,0 +1,3 @@
+FROM busybox
+RUN ["sh", "-c", "<<EOF"]
+CMD <<EOF

@@ -1,0 +1,6 @@
+FROM busybox
+USER app:app
+WORKDIR /srv/app
+WORKDIR relative
+STOPSIGNAL SIGTERM
+MAINTAINER Someone <someone@example.com>

@@ -1,0 +1,4 @@
+FROM busybox
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN echo hi | cat
+SHELL ["powershell", "-command"]

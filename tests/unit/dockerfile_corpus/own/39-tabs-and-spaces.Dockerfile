@@ -1,0 +1,4 @@
+FROM	busybox
+RUN		echo   tabs
+COPY	 a	 b
+ENV	K	V

@@ -1,0 +1,3 @@
+FROM busybox
+COPY -- a b
+COPY --link -- --weird-name b

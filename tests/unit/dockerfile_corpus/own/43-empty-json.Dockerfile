@@ -1,0 +1,4 @@
+FROM busybox
+CMD []
+ENTRYPOINT []
+RUN []

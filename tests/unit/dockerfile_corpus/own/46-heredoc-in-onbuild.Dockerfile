@@ -1,0 +1,4 @@
+FROM busybox
+ONBUILD RUN <<EOF
+echo onbuild heredoc
+EOF
