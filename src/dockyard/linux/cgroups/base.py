@@ -1,0 +1,215 @@
+"""The cgroup driver interface, the typed limits and stats, and small file helpers."""
+
+import os
+from dataclasses import dataclass
+
+# Docker's device cgroup allow-list (v1 devices.allow lines) after denying everything.
+DEFAULT_DEVICE_RULES = (
+    "c *:* m",
+    "b *:* m",
+    "c 1:3 rwm",  # null
+    "c 1:5 rwm",  # zero
+    "c 1:7 rwm",  # full
+    "c 1:8 rwm",  # random
+    "c 1:9 rwm",  # urandom
+    "c 5:0 rwm",  # tty
+    "c 5:1 rwm",  # console
+    "c 5:2 rwm",  # ptmx
+    "c 136:* rwm",  # pts
+)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Limits to set; None leaves the kernel's value. -1 means unlimited where allowed."""
+
+    memory: int | None = None  # bytes
+    memory_swap: int | None = None  # memory + swap, bytes (Docker's --memory-swap), -1 unlimited
+    cpu_quota: int | None = None  # microseconds per period, -1 unlimited
+    cpu_period: int | None = None  # microseconds
+    cpu_shares: int | None = None  # v1 shares; v2 converts to cpu.weight
+    cpuset_cpus: str | None = None  # "0-1,3"
+    cpuset_mems: str | None = None
+    pids_limit: int | None = None  # <= 0: unlimited (Docker)
+    devices: tuple[str, ...] | None = None  # v1 allow rules after "deny a"; None: untouched
+
+
+@dataclass(frozen=True)
+class Stats:
+    memory_usage: int  # bytes
+    memory_limit: int  # bytes; 0 when unlimited
+    cpu_usage_ns: int
+    pids: int
+
+
+class CgroupDriver:
+    """What the runtime drives; `V1Driver` and `V2Driver` implement it."""
+
+    version: int = 0
+
+    def create(self, name: str) -> None:
+        """Create the cgroup (and missing parents). AlreadyExists if it exists."""
+        raise NotImplementedError
+
+    def exists(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def set(self, name: str, res: Resources) -> None:
+        raise NotImplementedError
+
+    def join_paths(self, name: str) -> list[str]:
+        """Files a process writes "0" to, to join the cgroup itself (the fast child-side join)."""
+        raise NotImplementedError
+
+    def join(self, name: str, pid: int = 0) -> None:
+        """Move `pid` (0: the caller) into the cgroup."""
+        for path in self.join_paths(name):
+            write(path, str(pid))
+
+    def pids(self, name: str) -> list[int]:
+        raise NotImplementedError
+
+    def freeze(self, name: str, timeout: float = 5.0) -> None:
+        raise NotImplementedError
+
+    def thaw(self, name: str) -> None:
+        raise NotImplementedError
+
+    def frozen(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def stats(self, name: str) -> Stats:
+        raise NotImplementedError
+
+    def oom_kills(self, name: str) -> int:
+        """How many processes the OOM killer killed in this cgroup."""
+        raise NotImplementedError
+
+    def kill(self, name: str, sig: int = 9) -> None:
+        """Signal every process in the cgroup, including ones forked meanwhile."""
+        raise NotImplementedError
+
+    def remove(self, name: str, timeout: float = 5.0) -> None:
+        """Kill what is left and rmdir, retrying while tasks exit. No error if already gone."""
+        raise NotImplementedError
+
+
+def check_name(name: str) -> str:
+    """A relative cgroup path with no empty, '.' or '..' parts."""
+    from dockyard.errors import InvalidArgument
+
+    parts = name.split("/")
+    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise InvalidArgument(f"invalid cgroup name {name!r}")
+    return name
+
+
+def write(path: str, value: str) -> None:
+    """Write one value to a cgroup file; EINVAL/ERANGE become InvalidArgument naming the file."""
+    import errno
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        from dockyard.errors import Unsupported
+
+        raise Unsupported(f"cgroup file {os.path.basename(path)} is not available")
+    try:
+        os.write(fd, value.encode())
+    except OSError as e:
+        if e.errno in (errno.EINVAL, errno.ERANGE, errno.EOVERFLOW):
+            from dockyard.errors import InvalidArgument
+
+            raise InvalidArgument(f"{os.path.basename(path)}: invalid value {value!r}")
+        raise
+    finally:
+        os.close(fd)
+
+
+def read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def read_int(path: str, default: int = 0) -> int:
+    try:
+        s = read(path).strip()
+    except FileNotFoundError:
+        return default
+    return default if s in ("max", "") else int(s)
+
+
+def read_keyed(path: str) -> dict[str, int]:
+    """A flat-keyed file ("key value" per line) such as memory.events or cpu.stat."""
+    out = {}
+    try:
+        text = read(path)
+    except FileNotFoundError:
+        return out
+    for line in text.splitlines():
+        k, _, v = line.partition(" ")
+        if v.strip().lstrip("-").isdigit():
+            out[k] = int(v)
+    return out
+
+
+def read_pids(path: str) -> list[int]:
+    try:
+        return [int(x) for x in read(path).split()]
+    except FileNotFoundError:
+        return []
+
+
+def read_mounts(mountinfo: str = "/proc/self/mountinfo") -> tuple[dict[str, str], str]:
+    """({v1 controller: mount point}, v2 mount point or "") from a mountinfo file."""
+    v1: dict[str, str] = {}
+    v2 = ""
+    with open(mountinfo) as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            fields, extra = pre.split(), post.split()
+            if len(fields) < 5 or len(extra) < 3:
+                continue
+            point = fields[4].replace("\\040", " ")
+            if extra[0] == "cgroup2" and not v2:
+                v2 = point
+            elif extra[0] == "cgroup":
+                for opt in extra[2].split(","):
+                    if opt in _V1_CONTROLLERS:
+                        v1.setdefault(opt, point)
+    return v1, v2
+
+
+_V1_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio")
+
+
+def rmdir_retry(paths: list[str], timeout: float) -> None:
+    """rmdir each path, retrying on EBUSY (tasks still exiting) until `timeout`.
+
+    A cgroup with child cgroups is refused at once: waiting would not help.
+    """
+    import errno
+    import time
+
+    from dockyard.errors import FailedPrecondition
+
+    for path in paths:
+        try:
+            if any(e.is_dir(follow_symlinks=False) for e in os.scandir(path)):
+                raise FailedPrecondition(f"cannot remove cgroup {path}: it has child cgroups")
+        except FileNotFoundError:
+            pass
+    deadline = time.monotonic() + timeout
+    for path in paths:
+        delay = 0.001
+        while True:
+            try:
+                os.rmdir(path)
+                break
+            except FileNotFoundError:
+                break
+            except OSError as e:
+                if e.errno != errno.EBUSY or time.monotonic() > deadline:
+                    raise FailedPrecondition(f"cannot remove cgroup {path}: {e.strerror}")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
