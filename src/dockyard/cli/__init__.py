@@ -1,1 +1,1 @@
-"""cli"""
+"""The command-line interface: Docker-compatible commands over the services (see main.py)."""

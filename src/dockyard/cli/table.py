@@ -1,0 +1,73 @@
+"""The command table: every command path, the module that implements it, its summary, aliases.
+
+Modules live in `dockyard.cli.commands` and are imported only when their command runs, so
+start-up cost does not grow with the number of commands. A `None` module marks a group
+(`image`, `system`) whose help lists its subcommands.
+"""
+
+# path -> (module under dockyard.cli.commands or None for a group, one-line summary, aliases)
+COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
+    ("image",): (None, "Manage images", ()),
+    ("image", "history"): ("history", "Show the history of an image", ()),
+    ("image", "import"): (
+        "image_import",
+        "Import the contents from a tarball to create a filesystem image",
+        (),
+    ),
+    ("image", "inspect"): (
+        "image_inspect",
+        "Display detailed information on one or more images",
+        (),
+    ),
+    ("image", "load"): ("load", "Load an image from a tar archive or STDIN", ()),
+    ("image", "ls"): ("images", "List images", ("list",)),
+    ("image", "prune"): ("image_prune", "Remove unused images", ()),
+    ("image", "rm"): ("rmi", "Remove one or more images", ("rmi", "remove")),
+    ("image", "save"): (
+        "save",
+        "Save one or more images to a tar archive (streamed to STDOUT by default)",
+        (),
+    ),
+    ("image", "tag"): ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ()),
+    ("system",): (None, "Manage Dockyard", ()),
+    ("system", "df"): ("system_df", "Show dockyard disk usage", ()),
+    ("system", "info"): ("info", "Display system-wide information", ()),
+    ("system", "prune"): ("system_prune", "Remove unused data", ()),
+    ("history",): ("history", "Show the history of an image", ()),
+    ("images",): ("images", "List images", ()),
+    ("import",): (
+        "image_import",
+        "Import the contents from a tarball to create a filesystem image",
+        (),
+    ),
+    ("info",): ("info", "Display system-wide information", ()),
+    ("inspect",): ("inspect", "Return low-level information on Dockyard objects", ()),
+    ("load",): ("load", "Load an image from a tar archive or STDIN", ()),
+    ("rmi",): ("rmi", "Remove one or more images", ()),
+    ("save",): (
+        "save",
+        "Save one or more images to a tar archive (streamed to STDOUT by default)",
+        (),
+    ),
+    ("tag",): ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ()),
+    ("version",): ("version", "Show the Dockyard version information", ()),
+}
+
+
+def resolve(words: list[str]) -> tuple[tuple[str, ...], int] | None:
+    """The canonical path named by the leading words (aliases resolved) and how many it used."""
+    path: tuple[str, ...] = ()
+    used = 0
+    for word in words:
+        found = None
+        for candidate, (_, _, aliases) in COMMANDS.items():
+            if candidate[:-1] == path and (candidate[-1] == word or word in aliases):
+                found = candidate
+                break
+        if found is None:
+            break
+        path = found
+        used += 1
+        if COMMANDS[path][0] is not None:
+            break
+    return (path, used) if path else None
