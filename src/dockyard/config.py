@@ -5,18 +5,42 @@ environment below this point.
 """
 
 import os
-from dataclasses import dataclass
 
 DEFAULT_ROOT = "/var/lib/dockyard"
 DEFAULT_STATE = "/run/dockyard"
 
 
-@dataclass(frozen=True)
 class Config:
-    root: str = DEFAULT_ROOT
-    state_dir: str = DEFAULT_STATE
-    log_level: str = "info"
-    debug: bool = False
+    """Immutable settings. A plain class: `dataclasses` costs ~10 ms of start-up on every command."""
+
+    __slots__ = ("debug", "log_level", "root", "state_dir")
+
+    def __init__(
+        self,
+        root: str = DEFAULT_ROOT,
+        state_dir: str = DEFAULT_STATE,
+        log_level: str = "info",
+        debug: bool = False,
+    ):
+        object.__setattr__(self, "root", root)
+        object.__setattr__(self, "state_dir", state_dir)
+        object.__setattr__(self, "log_level", log_level)
+        object.__setattr__(self, "debug", debug)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Config is immutable (tried to set {name})")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Config):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in self.__slots__))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"Config({fields})"
 
     @classmethod
     def from_env(
