@@ -1,0 +1,258 @@
+"""`import`: a root filesystem tar (plain or compressed, maybe a pipe) becomes a one-layer image.
+
+One pass over the input writes the layer blob (gzip and zstd input is kept as it came,
+anything else is gzip-compressed with isal), hashes the uncompressed stream for the diff id
+and, on a second core, unpacks it; the unpacked tree becomes the snapshot keyed by the diff
+id, unless that snapshot exists already.
+The config is what `docker import` makes.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from dockyard.images.unpack import CHUNK, Stores
+from dockyard.oci import mediatypes as mt
+from dockyard.oci.descriptor import Descriptor
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    tags: list[str]  # full reference strings, may be empty
+    changes: list[str]
+    message: str
+    platform: str | None = None
+    source_name: str = "-"
+
+
+class _WriterFile:
+    """Adapts a ContentWriter to the file interface a compressor writes to."""
+
+    def __init__(self, writer):
+        self._w = writer
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._w.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+class _TeeReader:
+    """Reads `src` and copies every byte read into a ContentWriter."""
+
+    def __init__(self, src: BinaryIO, writer):
+        self._src = src
+        self._w = writer
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._src.read(n)
+        if data:
+            self._w.write(data)
+        return data
+
+    def readinto(self, buf) -> int:
+        data = self._src.read(len(buf))
+        n = len(data)
+        if n:
+            buf[:n] = data
+            self._w.write(data)
+        return n
+
+
+def host_platform(spec: str | None) -> tuple[str, str, str]:
+    """(os, architecture, variant) of `--platform` or of this host."""
+    from dockyard.errors import InvalidArgument
+
+    if spec:
+        parts = spec.lower().split("/")
+        if len(parts) == 1:
+            parts = ["linux", parts[0]]
+        if len(parts) > 3 or not all(parts):
+            raise InvalidArgument(f"invalid platform {spec!r}: want os[/arch[/variant]]")
+        arch = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}.get(parts[1], parts[1])
+        return parts[0], arch, parts[2] if len(parts) > 2 else ""
+    import platform
+
+    machine = platform.machine().lower()
+    table = {"x86_64": ("amd64", ""), "amd64": ("amd64", ""), "aarch64": ("arm64", ""),
+             "arm64": ("arm64", ""), "armv7l": ("arm", "v7"), "armv6l": ("arm", "v6"),
+             "i686": ("386", ""), "i386": ("386", ""), "ppc64le": ("ppc64le", ""),
+             "s390x": ("s390x", ""), "riscv64": ("riscv64", "")}  # fmt: skip
+    arch, variant = table.get(machine, (machine, ""))
+    return "linux", arch, variant
+
+
+def write_layer_blob(content, src: BinaryIO, lease, sink=None) -> tuple[Descriptor, str]:
+    """Store the layer from `src` in one pass; return (blob descriptor, diff id).
+
+    `sink(chunk)`, when given, also receives every uncompressed chunk (an immutable copy).
+    """
+    import hashlib
+
+    from dockyard.archive.compression import detect, open_reader, open_writer
+    from dockyard.errors import InvalidArgument
+
+    head = _peek(src)
+    if not head[0]:
+        raise InvalidArgument(
+            "import: the input is empty (want a tar archive of a root filesystem)"
+        )
+    kind = detect(head[0])
+    src = head[1]
+    ref = "import-" + os.urandom(12).hex()
+    w = content.writer(ref)
+    ok = False
+    try:
+        hasher = hashlib.sha256()
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        if kind in ("gzip", "zstd"):
+            # Keep the compressed bytes as they came: no recompression, the blob is the input.
+            dec = open_reader(_TeeReader(src, w))
+            _hash_all(dec, hasher, buf, view, sink)
+            while True:  # bytes after the compressed stream still belong to the blob
+                more = src.read(CHUNK)
+                if not more:
+                    break
+                w.write(more)
+            media_type = mt.OCI_LAYER_GZIP if kind == "gzip" else mt.OCI_LAYER_ZSTD
+        else:
+            dec = open_reader(src)
+            gz = open_writer(_WriterFile(w), "gzip")
+            readinto = getattr(dec, "readinto", None)
+            while True:
+                if readinto is not None:
+                    n = readinto(buf)
+                    chunk = view[:n]
+                else:
+                    chunk = dec.read(CHUNK)
+                    n = len(chunk)
+                if not n:
+                    break
+                hasher.update(chunk)
+                gz.write(chunk)
+                if sink is not None:
+                    sink(bytes(chunk))
+            gz.close()
+            media_type = mt.OCI_LAYER_GZIP
+        size = w.offset
+        digest = w.commit()
+        ok = True
+    finally:
+        if not ok and not w.closed:
+            w.abort()
+    lease.add("content", digest)
+    return Descriptor(media_type, digest, size), "sha256:" + hasher.hexdigest()
+
+
+class _Prefixed:
+    """`head` then the rest of `src`: sniffing without seeking (pipes)."""
+
+    def __init__(self, head: bytes, src: BinaryIO):
+        self._head = head
+        self._src = src
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._head:
+            if n is None or n < 0:
+                data, self._head = self._head + self._src.read(), b""
+                return data
+            data, self._head = self._head[:n], self._head[n:]
+            return data
+        return self._src.read(n)
+
+
+def _peek(src: BinaryIO) -> tuple[bytes, BinaryIO]:
+    head = b""
+    while len(head) < 6:
+        chunk = src.read(6 - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head, _Prefixed(head, src)  # type: ignore[return-value]
+
+
+def _hash_all(dec: BinaryIO, hasher, buf: bytearray, view: memoryview, sink=None) -> None:
+    readinto = getattr(dec, "readinto", None)
+    while True:
+        if readinto is not None:
+            n = readinto(buf)
+            if not n:
+                return
+            hasher.update(view[:n])
+            if sink is not None:
+                sink(bytes(view[:n]))
+        else:
+            data = dec.read(CHUNK)
+            if not data:
+                return
+            hasher.update(data)
+            if sink is not None:
+                sink(data)
+
+
+def build_config(diff_id: str, opts: ImportOptions) -> tuple[bytes, str]:
+    """The image config `docker import` writes; returns (bytes, created)."""
+    from dockyard.images.changes import apply_changes
+    from dockyard.images.timefmt import now_rfc3339nano
+    from dockyard.oci.image import ContainerConfig, History, ImageConfig
+
+    os_, arch, variant = host_platform(opts.platform)
+    created = now_rfc3339nano()
+    container = apply_changes(ContainerConfig(), opts.changes)
+    comment = opts.message or f"Imported from {opts.source_name or '-'}"
+    cfg = ImageConfig(
+        architecture=arch,
+        os=os_,
+        variant=variant,
+        created=created,
+        config=container,
+        diff_ids=(diff_id,),
+        history=(History(created=created, comment=comment),),
+    )
+    return cfg.to_bytes(), created
+
+
+def import_rootfs(stores: Stores, src: BinaryIO, opts: ImportOptions, lease, tmp_root: str) -> str:
+    """Import the tar in `src` as an image; return its id. Tags are set last.
+
+    The layer is unpacked while it is read (see pipeunpack); `tmp_root` must be on the same
+    filesystem as the snapshots.
+    """
+    from dockyard.images.changes import apply_changes
+    from dockyard.images.pipeunpack import BackgroundApply
+    from dockyard.images.record import publish, store_manifest
+    from dockyard.metadata.records import LayerRecord
+    from dockyard.oci.image import ContainerConfig
+
+    apply_changes(ContainerConfig(), opts.changes)  # bad changes fail before reading input
+    host_platform(opts.platform)
+    bg = BackgroundApply(tmp_root)
+    try:
+        try:
+            layer, diff_id = write_layer_blob(stores.content, src, lease, bg.put)
+        finally:
+            bg.pipe.close()
+        bg.finish()
+        lease.add("snapshot", diff_id)
+        snap = stores.snapshots.create(diff_id, "", bg.fill())  # existing: our copy is dropped
+    finally:
+        bg.discard()
+    stores.meta.put_layer(
+        LayerRecord(diff_id, layer.digest, layer.media_type, layer.size, snap.size)
+    )
+    config_bytes, created = build_config(diff_id, opts)
+    image_id, mdigest, _ = store_manifest(stores.content, lease, config_bytes, [layer])
+    publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, created, snap.size, opts.tags)
+    return image_id

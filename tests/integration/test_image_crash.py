@@ -1,0 +1,107 @@
+"""kill -9 during `dockyard import` and `dockyard load`, at random moments: the data root stays
+consistent (every blob hashes to its name, every tag reaches a complete image, every snapshot
+record has its directory) and a retry succeeds."""
+
+import hashlib
+import io
+import os
+import random
+import signal
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from dockyard.config import Config
+from dockyard.oci.image import parse_image_config
+from dockyard.oci.manifest import parse_manifest
+from dockyard.services.images import ImageService
+
+ROUNDS = 8
+
+
+def check_consistent(root: str) -> None:
+    blobs = os.path.join(root, "content", "blobs", "sha256")
+    names = os.listdir(blobs) if os.path.isdir(blobs) else []
+    for name in names:
+        h = hashlib.sha256()
+        with open(os.path.join(blobs, name), "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        assert h.hexdigest() == name, f"blob {name} does not hash to its name"
+    svc = ImageService(Config(root=root, state_dir=root + "-state"))
+    try:
+        meta = svc.meta
+        for tag, image_id in meta.list_tags().items():
+            rec = meta.get_image(image_id)  # NotFound would fail the test
+            manifest = parse_manifest(svc.content.read(rec.manifest_digest))
+            config = parse_image_config(svc.content.read(manifest.config.digest))
+            assert manifest.config.digest == image_id, tag
+            for layer in manifest.layers:
+                assert svc.content.has(layer.digest), f"{tag}: layer {layer.digest} missing"
+            assert len(config.diff_ids) == len(manifest.layers)
+        for snap in meta.list_snapshots():
+            assert os.path.isdir(snap.dir), f"snapshot {snap.key} has no directory {snap.dir}"
+    finally:
+        svc.close()
+
+
+@pytest.fixture(scope="module")
+def big_rootfs(tmp_path_factory, busybox_tar) -> str:
+    """The busybox rootfs plus 24 MB of incompressible data: long enough to be interrupted."""
+    path = tmp_path_factory.mktemp("crash") / "rootfs.tar"
+    with tarfile.open(busybox_tar) as src, tarfile.open(path, "w") as dst:
+        for m in src.getmembers():
+            dst.addfile(m, src.extractfile(m) if m.isfile() else None)
+        for i in range(3):
+            info = tarfile.TarInfo(f"data/blob{i}")
+            info.size = 8 << 20
+            dst.addfile(info, io.BytesIO(os.urandom(info.size)))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def saved_archive(tmp_path_factory, big_rootfs) -> str:
+    base = tmp_path_factory.mktemp("crash-save")
+    svc = ImageService(Config(root=str(base / "root"), state_dir=str(base / "state")))
+    try:
+        with open(big_rootfs, "rb") as f:
+            svc.import_rootfs(f, "crash/big:1", [], "")
+        with open(big_rootfs, "rb") as f:
+            svc.import_rootfs(f, "crash/other:2", ["ENV A=1"], "")
+        out = base / "saved.tar"
+        with open(out, "wb") as f:
+            svc.save(["crash/big:1", "crash/other:2"], f)
+    finally:
+        svc.close()
+    return str(out)
+
+
+def kill_at_random(dy, rng: random.Random, *args: str) -> None:
+    p = subprocess.Popen(dy.argv(*args), env=dy.env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    time.sleep(rng.uniform(0.05, 1.2))
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+
+
+@pytest.mark.parametrize("verb", ["import", "load"])
+def test_kill_9_at_random_moments_leaves_a_consistent_root(dy, big_rootfs, saved_archive, verb):
+    rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+    if verb == "import":
+        args = ("import", big_rootfs, "crash/big:1")
+    else:
+        args = ("load", "-i", saved_archive)
+    root = str(dy.root)
+    for _ in range(ROUNDS):
+        kill_at_random(dy, rng, *args)
+        if os.path.isdir(root):
+            check_consistent(root)
+    dy(*args)  # a retry succeeds
+    check_consistent(root)
+    out = dy.out("images", "--format", "{{.Repository}}:{{.Tag}}")
+    assert "crash/big:1" in out.split()
+    if verb == "load":
+        assert "crash/other:2" in out.split()
