@@ -80,7 +80,9 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
                 if node.module == "dockyard":
                     for a in node.names:
                         is_module = (SRC / a.name).is_dir() or (SRC / f"{a.name}.py").exists()
-                        found.append((node.lineno, f"dockyard.{a.name if is_module else '__init__'}"))
+                        found.append(
+                            (node.lineno, f"dockyard.{a.name if is_module else '__init__'}")
+                        )
                 else:
                     found.append((node.lineno, node.module))
     return found
