@@ -1,0 +1,110 @@
+"""build suite (build issue): the 6-step build (FROM busybox, ENV, WORKDIR, COPY 10 MB, RUN, CMD)
+cold, cached and after changing the COPY'd file — dockyard vs BuildKit, buildah alongside."""
+
+from __future__ import annotations
+
+from bench import inputs
+from bench.suites import Suite
+from bench.suites.common import dockyard_case, listed, measure, new_output, safe_setup, verify
+from bench.timing import Case, Comparison
+
+BUSYBOX = "localhost/dybench/busybox:latest"
+TAG = "localhost/dybench/built:latest"
+
+
+def run(ctx) -> dict:
+    out = new_output()
+    tar = ctx.busybox_tar()
+    dock, pod, dyk = ctx.docker(), ctx.podman(), ctx.dockyard()
+    big = (2 << 20) if ctx.quick else (10 << 20)
+    context = inputs.build_context(f"{ctx.workdir}/build-ctx", BUSYBOX, big)
+    why = {"dockyard": ctx.missing_in_dockyard("import", "build", "rmi")}
+    if not why["dockyard"]:
+        why["dockyard"] = safe_setup(
+            out, "dockyard import busybox", lambda: dyk.run("import", tar, BUSYBOX)
+        )
+    why["buildkit"] = safe_setup(
+        out, "docker import busybox", lambda: dock.run("import", tar, BUSYBOX)
+    )
+    why["buildah"] = safe_setup(
+        out, "podman import busybox", lambda: pod.run("import", "-q", tar, BUSYBOX)
+    )
+
+    bk_env = dict(dock.env, DOCKER_BUILDKIT="1")
+    argv = {
+        "dockyard": dyk.argv("build", "-q", "--network", "none", "-t", TAG, context),
+        "buildkit": dock.argv("build", "-q", "--network", "none", "-t", TAG, context),
+        "buildah": [
+            "buildah", "bud", "-q", "--runtime", "runc", "--network", "none", "--layers",
+            "-t", TAG, context,
+        ],
+    }  # fmt: skip
+    env = {"dockyard": dyk.env, "buildkit": bk_env, "buildah": pod.env}
+    wipe = {
+        "dockyard": [dyk.argv("rmi", "-f", TAG), dyk.argv("builder", "prune", "-af")],
+        "buildkit": [
+            dock.argv("rmi", "-f", TAG),
+            dock.argv("image", "prune", "-f"),
+            dock.argv("builder", "prune", "-af"),
+        ],
+        "buildah": [
+            ["buildah", "rm", "--all"],
+            pod.argv("rmi", "-f", TAG),
+            pod.argv("image", "prune", "-f"),
+        ],
+    }
+    order = ("dockyard", "buildkit", "buildah")
+
+    def case(name: str, prepare: list, needs: tuple[str, ...] = ("build",)) -> Case:
+        if name == "dockyard":
+            c = dockyard_case(ctx, argv[name][len(dyk.base) :], needs, prepare=prepare)
+            c.unavailable = c.unavailable or why["dockyard"]
+            return c
+        return Case(name, argv[name], env[name], prepare=prepare, unavailable=why[name])
+
+    cold = Comparison(
+        "build cold (image and build cache removed)",
+        # without `builder prune` dockyard's "cold" build would hit its cache
+        [case(n, wipe[n], ("build", "builder")) for n in order],
+        goal="build-cold",
+        sync=True,
+    )
+    res = measure(ctx, out, cold, runs=5, warmup=1)
+    lister = {"dockyard": dyk, "buildkit": dock, "buildah": pod}
+    for c in cold.cases:
+        if not c.unavailable:
+            ok = listed(lister[c.tool], TAG.rsplit(":", 1)[0])
+            verify(out, res, c.tool, ok, f"{TAG} is listed after the build")
+    cached = Comparison(
+        "build cached (nothing changed)", [case(n, []) for n in order], goal="build-cached"
+    )
+    measure(ctx, out, cached, runs=10, warmup=1)
+    touch = [lambda: inputs.touch_big(context)]
+    changed = Comparison(
+        "build after changing the COPY'd file",
+        [case(n, touch) for n in order],
+        goal="build-changed",
+        sync=True,
+    )
+    measure(ctx, out, changed, runs=5, warmup=1)
+    for name in order:
+        if not why.get(name):
+            for step in wipe[name]:
+                _quiet(step, env[name])
+    for eng in (dock, pod, *(() if why["dockyard"] else (dyk,))):
+        eng.run("rmi", "-f", BUSYBOX, check=False)
+    out["notes"].append(
+        f"context: Dockerfile of 6 steps + big.bin ({big >> 20} MiB random); BuildKit is "
+        "DOCKER_BUILDKIT=1 /usr/bin/docker build (dockerd 20.10); cold = image, dangling images "
+        "and build cache removed first"
+    )
+    return out
+
+
+def _quiet(argv: list[str], env: dict) -> None:
+    import subprocess
+
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+SUITE = Suite("build", "Dockerfile builds", ("/usr/bin/docker", "dockerd", "buildah"), run)
