@@ -447,3 +447,27 @@ def test_out_of_range_numbers_and_nul_bytes_are_clear_errors(box):
         assert "f" in msg or "NUL" in msg or "PAX" in msg
     box.fails(tar(member("dev", b"3", major=0o7777777, minor=0o7777777)))
     box.fails(tar(pax_member({"mtime": b"99999999999999999999"}) + header("d/", b"5")))
+
+
+def test_header_only_entries_carry_no_data_as_in_go(tmp_path):
+    """A directory whose size field claims data must not swallow the next header (Go reads it so)."""
+    import io
+    import tarfile
+
+    from dockyard.archive.tarreader import TarReader
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        d = tarfile.TarInfo("d")
+        d.type = tarfile.DIRTYPE
+        t.addfile(d)
+        f = tarfile.TarInfo("d/f")
+        f.size = 3
+        t.addfile(f, io.BytesIO(b"abc"))
+    raw = bytearray(buf.getvalue())
+    # claim 512 bytes of data for the directory and fix its checksum
+    raw[124:136] = b"%011o\0" % 512
+    raw[148:156] = b" " * 8
+    raw[148:156] = b"%06o\0 " % sum(raw[:512])
+    names = [e.name.rstrip("/") for e in TarReader(io.BytesIO(bytes(raw)))]
+    assert names == ["d", "d/f"]

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from dockyard.archive.compression import detect, open_reader, open_writer
+from dockyard.archive.compression import Replay, detect, open_reader, open_writer, sniff
 from dockyard.errors import InvalidArgument, Unsupported
 
 DATA = b"".join(b"line %d of a layer\n" % i for i in range(50_000)) + os.urandom(100_000)
@@ -118,3 +118,37 @@ def test_corrupt_xz_and_bzip2_are_invalid_argument():
     for blob in (lzma.compress(DATA)[:5000], bz2.compress(DATA)[:5000]):
         with pytest.raises(InvalidArgument):
             open_reader(io.BytesIO(blob)).read()
+
+
+class _Unpeekable:
+    """A pipe-like reader without peek/readinto: sized reads return at most 4 bytes."""
+
+    def __init__(self, data: bytes):
+        self._f = io.BytesIO(data)
+
+    def read(self, n=-1):
+        return self._f.read() if n is None or n < 0 else self._f.read(min(n, 4))
+
+
+def test_sniff_returns_the_head_and_a_stream_with_every_byte():
+    data = b"\x1f\x8b" + b"rest of a stream" * 100
+    buffered = io.BufferedReader(io.BytesIO(data))
+    head, stream = sniff(buffered)
+    assert head == data[:6] and stream is buffered  # peekable: nothing consumed
+    assert stream.read() == data
+    head, stream = sniff(_Unpeekable(data))
+    assert head == data[:6] and detect(head) == "gzip"
+    assert stream.read() == data
+    head, stream = sniff(_Unpeekable(b"abc"))
+    assert head == b"abc" and stream.read() == b"abc"
+    assert sniff(_Unpeekable(b""))[0] == b""
+
+
+def test_replay_serves_the_prefix_then_the_source():
+    r = Replay(b"head", _Unpeekable(b"tail-bytes"))
+    assert r.readable() and not r.seekable()
+    buf = bytearray(3)
+    assert r.readinto(buf) == 3 and buf == b"hea"
+    assert r.read(5) == b"d" + b"tail"
+    assert r.read() == b"-bytes"
+    assert Replay(b"ab", io.BytesIO(b"cd")).read(10) == b"abcd"

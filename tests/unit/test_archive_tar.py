@@ -191,6 +191,59 @@ def test_clean_eof_without_end_marker_and_drain():
     assert r.drain() == len(raw) + len(b"trailing junk")
 
 
+class _Pipe(io.RawIOBase):
+    """A pipe-like input giving at most `step` bytes per read."""
+
+    def __init__(self, data: bytes, step: int):
+        self._f = io.BytesIO(data)
+        self._step = step
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        data = self._f.read(min(len(b), self._step))
+        b[: len(data)] = data
+        return len(data)
+
+
+def test_read_chunks_streams_big_entries_in_bounded_immutable_chunks():
+    big = os.urandom(3 << 20)
+    w = io.BytesIO()
+    t = TarWriter(w)
+    t.add_file("small", b"s" * 700)
+    t.add_file("big", big)
+    t.add_file("after", b"tail")
+    t.close()
+    data = w.getvalue()
+    for src in (io.BytesIO(data), _Pipe(data, 100_000), _Pipe(data, 7)):
+        r = TarReader(src)
+        got = {}
+        for e in r:
+            chunks = list(r.read_chunks())
+            assert all(type(c) is bytes and 0 < len(c) <= 1 << 20 for c in chunks)
+            got[e.name] = b"".join(chunks)
+        assert got == {"small": b"s" * 700, "big": big, "after": b"tail"}
+
+
+def test_read_chunks_partly_read_then_skipped_and_truncated():
+    w = io.BytesIO()
+    t = TarWriter(w)
+    t.add_file("a", b"a" * (5 << 20))
+    t.add_file("b", b"b")
+    t.close()
+    data = w.getvalue()
+    r = TarReader(io.BytesIO(data))
+    r.next()
+    next(r.read_chunks())  # the caller stops early: next() skips the rest
+    e = r.next()
+    assert e.name == "b" and r.read_data() == b"b"
+    r = TarReader(io.BytesIO(data[: 3 << 20]))
+    r.next()
+    with pytest.raises(InvalidArgument, match="truncated"):
+        list(r.read_chunks())
+
+
 # -- writer ----------------------------------------------------------------------------------
 
 

@@ -1,13 +1,18 @@
-"""Pure format code of images/: the archive tar reader/writer, timestamps, Docker JSON shapes,
-the reference filter's glob."""
+"""Pure format code of images/: member names, timestamps, Docker JSON shapes, the reference
+filter's glob; and the archive/ tar reader and writer the way save and load use them."""
 
 import io
+import os
 import tarfile
 
 import pytest
 
-from dockyard.errors import InvalidArgument, LimitExceeded
-from dockyard.images import dockerjson, tarfmt, timefmt
+from dockyard.archive import tarformat as tf
+from dockyard.archive.tarreader import TarReader
+from dockyard.archive.tarwriter import TarWriter
+from dockyard.errors import InvalidArgument
+from dockyard.images import dockerjson, timefmt
+from dockyard.images.load import clean_name
 from dockyard.images.query import _path_match, reference_matches
 from dockyard.oci.image import ContainerConfig, History, ImageConfig
 
@@ -42,12 +47,17 @@ class Trickle(io.RawIOBase):
     def read(self, n=-1):
         return self._f.read(min(7, n) if n and n > 0 else 7)
 
+    def readinto(self, b):
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
 
 def _members(data: bytes):
-    r = tarfmt.TarReader(Trickle(data))
+    r = TarReader(Trickle(data))
     out = []
     for m in r:
-        body = r.read_all(1 << 20) if m.type == tarfmt.REGULAR else b""
+        body = b"".join(r.read_chunks()) if m.type == tf.REG else b""
         out.append((m.name, m.type, m.linkname, body))
     return out
 
@@ -57,54 +67,63 @@ def test_reader_streams_files_links_and_long_pax_names():
     data = _tar([("d", "dir", None), ("a.txt", "file", b"hello"), (long, "file", b"y" * 1000),
                  ("l", "symlink", "../a.txt")])  # fmt: skip
     got = _members(data)
-    assert got[1] == ("a.txt", "0", "", b"hello")
-    assert got[2] == (long, "0", "", b"y" * 1000)
-    assert got[3][:3] == ("l", "2", "../a.txt")
+    assert got[1] == ("a.txt", b"0", "", b"hello")
+    assert got[2] == (long, b"0", "", b"y" * 1000)
+    assert got[3][:3] == ("l", b"2", "../a.txt")
 
 
 def test_reader_skips_bodies_it_is_not_asked_for():
     data = _tar([("a", "file", b"1" * 3000), ("b", "file", b"2")])
-    r = tarfmt.TarReader(io.BytesIO(data))
+    r = TarReader(io.BytesIO(data))
     names = [m.name for m in r]
     assert names == ["a", "b"]
 
 
 def test_reader_refuses_garbage_and_truncation():
     with pytest.raises(InvalidArgument, match="checksum"):
-        list(tarfmt.TarReader(io.BytesIO(b"x" * 1024)))
+        list(TarReader(io.BytesIO(b"x" * 1024)))
     data = _tar([("a", "file", b"z" * 5000)])
-    r = tarfmt.TarReader(io.BytesIO(data[:2000]))
-    with pytest.raises(InvalidArgument, match="unexpected end"):
+    r = TarReader(io.BytesIO(data[:2000]))
+    with pytest.raises(InvalidArgument, match="truncated"):
         for _ in r:
-            r.read_all(1 << 20)
+            for _chunk in r.read_chunks():
+                pass
 
 
-def test_read_all_has_a_cap():
-    data = _tar([("a", "file", b"z" * 5000)])
-    r = tarfmt.TarReader(io.BytesIO(data))
-    next(iter(r))
-    with pytest.raises(LimitExceeded):
-        r.read_all(100)
+def test_read_chunks_are_bounded_and_immutable():
+    body = bytes(range(256)) * 10_000  # 2.5 MiB: more than one chunk
+    data = _tar([("a", "file", body), ("b", "file", b"after")])
+    for src in (io.BytesIO(data), Trickle(data)):
+        r = TarReader(src)
+        next(iter(r))
+        chunks = list(r.read_chunks())
+        assert all(isinstance(c, bytes) and 0 < len(c) <= 1 << 20 for c in chunks)
+        assert b"".join(chunks) == body
+        assert [(e.name, r.read_data()) for e in r] == [("b", b"after")]
 
 
 @pytest.mark.parametrize("name", ["../x", "a/../../x", "/etc/passwd", "a/.."])
 def test_clean_name_refuses_escapes(name):
     with pytest.raises(InvalidArgument):
-        tarfmt.clean_name(name)
+        clean_name(name)
 
 
 def test_clean_name_normalizes():
-    assert tarfmt.clean_name("./blobs//sha256/abc/") == "blobs/sha256/abc"
+    assert clean_name("./blobs//sha256/abc/") == "blobs/sha256/abc"
 
 
 def test_writer_output_reads_back_with_tarfile(tmp_path):
     src = tmp_path / "blob"
     src.write_bytes(b"b" * 70000)
     for out in (io.BytesIO(), open(tmp_path / "out.tar", "w+b")):  # noqa: SIM115
-        w = tarfmt.ArchiveWriter(out)
+        w = TarWriter(out)
         w.add_dir("blobs")
-        w.add_file("blobs/sha256/" + "a" * 64, str(src))
-        w.add_bytes("index.json", b"{}")
+        fd = os.open(src, os.O_RDONLY)
+        try:
+            w.add_file("blobs/sha256/" + "a" * 64, fd)
+        finally:
+            os.close(fd)
+        w.add_file("index.json", b"{}")
         w.close()
         out.seek(0)
         with tarfile.open(fileobj=out) as t:

@@ -26,7 +26,7 @@ def detect(prefix: bytes) -> str:
     return ""
 
 
-class _Replay:
+class Replay:
     """A read-only stream that returns `prefix` first, then the rest of `f` (no seeking needed)."""
 
     def __init__(self, prefix: bytes, f: BinaryIO):
@@ -71,7 +71,12 @@ class _Replay:
         return False
 
 
-def _sniff(f: BinaryIO) -> tuple[bytes, BinaryIO]:
+def sniff(f: BinaryIO) -> tuple[bytes, BinaryIO]:
+    """(the first SNIFF_SIZE bytes of `f`, a stream that still yields every byte of `f`).
+
+    Fewer bytes only when `f` is shorter. A stream that can `peek` is returned as it is;
+    anything else (a pipe) is wrapped in a `Replay` of the bytes read.
+    """
     peek = getattr(f, "peek", None)
     if peek is not None:
         head = peek(SNIFF_SIZE)
@@ -83,7 +88,7 @@ def _sniff(f: BinaryIO) -> tuple[bytes, BinaryIO]:
         if not chunk:
             break
         head += chunk
-    return head, _Replay(head, f)  # type: ignore[return-value]
+    return head, Replay(head, f)  # type: ignore[return-value]
 
 
 class _Decoded:
@@ -131,7 +136,7 @@ def open_reader(f: BinaryIO) -> BinaryIO:
 
     Corrupt or truncated compressed data raises InvalidArgument when it is read.
     """
-    head, src = _sniff(f)
+    head, src = sniff(f)
     kind = detect(head)
     if kind == "gzip":
         from isal import igzip, isal_zlib

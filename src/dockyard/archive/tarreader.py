@@ -5,6 +5,7 @@ read, nothing is ever seeked, and unknown or sparse entries are refused rather t
 """
 
 import os
+from collections.abc import Iterator
 from typing import BinaryIO
 
 from dockyard.errors import InvalidArgument, Unsupported
@@ -17,6 +18,9 @@ _ZERO_BLOCK = bytes(tf.BLOCK)
 _REGULAR = (tf.REG, tf.AREG, tf.CONTIG)
 _KNOWN = frozenset((tf.REG, tf.LNK, tf.SYM, tf.CHR, tf.BLK, tf.DIR, tf.FIFO))
 _NS = 1_000_000_000
+
+
+_HEADER_ONLY = frozenset({tf.LNK, tf.SYM, tf.CHR, tf.BLK, tf.DIR, tf.FIFO})
 
 
 def _pad(size: int) -> int:
@@ -174,6 +178,27 @@ class TarReader:
         self._unread_pad = 0
         return total
 
+    def read_chunks(self) -> Iterator[bytes]:
+        """The current entry's data as immutable chunks of at most 1 MiB, for callers that
+        keep or hand on each chunk (a content writer, a queue to another thread)."""
+        while self._unread:
+            if self._pos < self._end:
+                step = min(self._unread, self._end - self._pos)
+                chunk = bytes(self._view[self._pos : self._pos + step])
+                self._pos += step
+            else:
+                # nothing buffered: a fresh read is already an immutable chunk, no copy needed
+                chunk = self._f.read(min(self._unread, BUFFER_SIZE))
+                if not chunk:
+                    raise InvalidArgument(f"truncated tar stream at offset {self.offset}")
+                step = len(chunk)
+                self._pulled += step
+                self._limits.check("max_total_size", self._pulled)
+            self._unread -= step
+            yield chunk
+        self._consume(self._unread_pad)
+        self._unread_pad = 0
+
     def read_data(self) -> bytes:
         """The current entry's data as bytes (for small entries)."""
         data = self._read_exact(self._unread)
@@ -307,6 +332,10 @@ class TarReader:
             self._apply_pax(e, pax, start)
         if not (0 <= e.uid < 1 << 32 and 0 <= e.gid < 1 << 32) or e.size < 0:
             raise self._error("uid, gid or size out of range", start)
+        if typ in _HEADER_ONLY:
+            # As Go's archive/tar (and so Docker) reads them: these types carry no data, whatever
+            # their size field says. Reading one differently would let a tar mean two things.
+            e.size = 0
         if not -(1 << 63) < e.mtime_ns < 1 << 63:
             raise self._error("mtime out of range", start)
         if "\0" in e.name or "\0" in e.linkname:

@@ -97,27 +97,23 @@ def write_layer_blob(content, src: BinaryIO, lease, sink=None) -> tuple[Descript
     """
     import hashlib
 
-    from dockyard.archive.compression import detect, open_reader, open_writer
+    from dockyard.archive.compression import detect, open_reader, open_writer, sniff
     from dockyard.errors import InvalidArgument
 
-    head = _peek(src)
-    if not head[0]:
+    head, src = sniff(src)
+    if not head:
         raise InvalidArgument(
             "import: the input is empty (want a tar archive of a root filesystem)"
         )
-    kind = detect(head[0])
-    src = head[1]
+    kind = detect(head)
     ref = "import-" + os.urandom(12).hex()
     w = content.writer(ref)
     ok = False
     try:
         hasher = hashlib.sha256()
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
         if kind in ("gzip", "zstd"):
             # Keep the compressed bytes as they came: no recompression, the blob is the input.
-            dec = open_reader(_TeeReader(src, w))
-            _hash_all(dec, hasher, buf, view, sink)
+            _pump(open_reader(_TeeReader(src, w)), hasher, sink)
             while True:  # bytes after the compressed stream still belong to the blob
                 more = src.read(CHUNK)
                 if not more:
@@ -125,22 +121,8 @@ def write_layer_blob(content, src: BinaryIO, lease, sink=None) -> tuple[Descript
                 w.write(more)
             media_type = mt.OCI_LAYER_GZIP if kind == "gzip" else mt.OCI_LAYER_ZSTD
         else:
-            dec = open_reader(src)
             gz = open_writer(_WriterFile(w), "gzip")
-            readinto = getattr(dec, "readinto", None)
-            while True:
-                if readinto is not None:
-                    n = readinto(buf)
-                    chunk = view[:n]
-                else:
-                    chunk = dec.read(CHUNK)
-                    n = len(chunk)
-                if not n:
-                    break
-                hasher.update(chunk)
-                gz.write(chunk)
-                if sink is not None:
-                    sink(bytes(chunk))
+            _pump(open_reader(src), hasher, sink, gz.write)
             gz.close()
             media_type = mt.OCI_LAYER_GZIP
         size = w.offset
@@ -153,53 +135,21 @@ def write_layer_blob(content, src: BinaryIO, lease, sink=None) -> tuple[Descript
     return Descriptor(media_type, digest, size), "sha256:" + hasher.hexdigest()
 
 
-class _Prefixed:
-    """`head` then the rest of `src`: sniffing without seeking (pipes)."""
-
-    def __init__(self, head: bytes, src: BinaryIO):
-        self._head = head
-        self._src = src
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        if self._head:
-            if n is None or n < 0:
-                data, self._head = self._head + self._src.read(), b""
-                return data
-            data, self._head = self._head[:n], self._head[n:]
-            return data
-        return self._src.read(n)
-
-
-def _peek(src: BinaryIO) -> tuple[bytes, BinaryIO]:
-    head = b""
-    while len(head) < 6:
-        chunk = src.read(6 - len(head))
-        if not chunk:
-            break
-        head += chunk
-    return head, _Prefixed(head, src)  # type: ignore[return-value]
-
-
-def _hash_all(dec: BinaryIO, hasher, buf: bytearray, view: memoryview, sink=None) -> None:
+def _pump(dec: BinaryIO, hasher, sink=None, out=None) -> None:
+    """Read `dec` to its end, hashing every byte; each chunk also goes to `out` (as a view of
+    a reused buffer) and to `sink` (as an immutable copy)."""
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
     readinto = getattr(dec, "readinto", None)
     while True:
-        if readinto is not None:
-            n = readinto(buf)
-            if not n:
-                return
-            hasher.update(view[:n])
-            if sink is not None:
-                sink(bytes(view[:n]))
-        else:
-            data = dec.read(CHUNK)
-            if not data:
-                return
-            hasher.update(data)
-            if sink is not None:
-                sink(data)
+        chunk = view[: readinto(buf) or 0] if readinto is not None else dec.read(CHUNK)
+        if not chunk:
+            return
+        hasher.update(chunk)
+        if out is not None:
+            out(chunk)
+        if sink is not None:
+            sink(bytes(chunk))
 
 
 def build_config(diff_id: str, opts: ImportOptions) -> tuple[bytes, str]:

@@ -14,8 +14,9 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from dockyard.archive import tarformat as tf
+from dockyard.archive.tarreader import TarReader
 from dockyard.errors import DataLoss, DockyardError, InvalidArgument, NotFound
-from dockyard.images.tarfmt import DIRECTORY, HARDLINK, REGULAR, SYMLINK, TarReader, clean_name
 from dockyard.images.unpack import Stores
 from dockyard.oci import mediatypes as mt
 from dockyard.oci.descriptor import Descriptor
@@ -24,6 +25,7 @@ SMALL = 1 << 20  # members up to this size are kept in memory ...
 MEMORY_BUDGET = 64 << 20  # ... while all of them together stay under this
 MAX_DOCUMENT = 16 << 20  # manifests, configs, indexes
 MAX_LINK_HOPS = 40
+MAX_ARCHIVE_SIZE = 1 << 62  # an image archive is as big as its images: only per-entry caps apply
 ANNOTATION_IMAGE_NAME = "io.containerd.image.name"
 ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -60,7 +62,7 @@ class _Members:
 
     def take(self, tar: TarReader, name: str, size: int) -> None:
         if size <= SMALL and self.memory + size <= MEMORY_BUDGET:
-            self.files[name] = tar.read_all(SMALL)
+            self.files[name] = tar.read_data()
             self.memory += size
             return
         claimed = _claimed_digest(name)
@@ -162,6 +164,16 @@ class _Members:
             return f.read(n)
 
 
+def clean_name(name: str) -> str:
+    """A member name normalized for lookup ("./a//b/" -> "a/b"); refuses `..` and absolute names."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise InvalidArgument(f"archive: refusing member name with '..': {name!r}")
+    if name.startswith("/"):
+        raise InvalidArgument(f"archive: refusing absolute member name: {name!r}")
+    return "/".join(parts)
+
+
 def _random() -> str:
     import os
 
@@ -181,10 +193,11 @@ def _claimed_digest(name: str) -> str:
 
 def read_members(src: BinaryIO, content, lease, tmp_root: str = "") -> _Members:
     from dockyard.archive.compression import open_reader
+    from dockyard.archive.limits import Limits
 
     members = _Members(content, lease, tmp_root)
     try:
-        _read_into(members, TarReader(open_reader(src)))
+        _read_into(members, TarReader(open_reader(src), Limits(max_total_size=MAX_ARCHIVE_SIZE)))
     except BaseException:
         members.discard_prepared()
         raise
@@ -194,16 +207,16 @@ def read_members(src: BinaryIO, content, lease, tmp_root: str = "") -> _Members:
 def _read_into(members: _Members, tar: TarReader) -> None:
     for m in tar:
         name = clean_name(m.name)
-        if not name or m.type == DIRECTORY:
+        if not name or m.type == tf.DIR:
             continue
-        if m.type == REGULAR:
+        if m.type == tf.REG:
             members.take(tar, name, m.size)
-        elif m.type == SYMLINK:
+        elif m.type == tf.SYM:
             if m.linkname.startswith("/"):
                 raise InvalidArgument(f"archive: refusing absolute link {m.name} -> {m.linkname}")
             target = posixpath.normpath(posixpath.join(posixpath.dirname(name), m.linkname))
             members.links[name] = clean_name(target)
-        elif m.type == HARDLINK:
+        elif m.type == tf.LNK:
             members.links[name] = clean_name(m.linkname)
 
 

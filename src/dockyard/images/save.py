@@ -38,7 +38,7 @@ def _go_json(value) -> bytes:
 
 
 def save(content, items: list[SaveItem], out: BinaryIO) -> None:
-    from dockyard.images.tarfmt import ArchiveWriter
+    from dockyard.archive.tarwriter import TarWriter
     from dockyard.oci.image import parse_image_config
     from dockyard.oci.manifest import parse_manifest
 
@@ -87,16 +87,27 @@ def save(content, items: list[SaveItem], out: BinaryIO) -> None:
             raise NotFound(f"cannot save: blob {d} is missing from the content store")
     index = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": index_entries}
 
-    w = ArchiveWriter(out)
+    w = TarWriter(out)
     w.add_dir("blobs")
     algs = sorted({d.partition(":")[0] for d in blobs})
     for alg in algs:
         w.add_dir(f"blobs/{alg}")
         for d in sorted(x for x in blobs if x.startswith(alg + ":")):
-            w.add_file(f"blobs/{alg}/{d.partition(':')[2]}", content.path(d))
-    w.add_bytes("index.json", _go_json(index)[:-1])
-    w.add_bytes("manifest.json", _go_json(manifest_json))
-    w.add_bytes("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+            _add_blob(w, f"blobs/{alg}/{d.partition(':')[2]}", content.path(d))
+    w.add_file("index.json", _go_json(index)[:-1])
+    w.add_file("manifest.json", _go_json(manifest_json))
+    w.add_file("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
     if repositories:
-        w.add_bytes("repositories", _go_json(repositories))
+        w.add_file("repositories", _go_json(repositories))
     w.close()
+
+
+def _add_blob(w, name: str, path: str) -> None:
+    """A stored blob as one member, its size taken when it is opened."""
+    import os
+
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        w.add_file(name, fd)
+    finally:
+        os.close(fd)
