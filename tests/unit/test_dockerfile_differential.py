@@ -6,14 +6,83 @@ places where that wheel (an older BuildKit) and current BuildKit differ are list
 KNOWN with the reason; dockyard follows current BuildKit there.
 """
 
+import json
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from dockyard.dockerfile import parse_nodes
 from dockyard.errors import InvalidArgument
 
-dockerfile = pytest.importorskip("dockerfile")
+# The wheel is a Go library: importing it starts the Go runtime's threads, and a test process
+# with threads can no longer clone containers (the linux tests run in the same process). So
+# BuildKit's parser runs in a child process that answers one JSON line per Dockerfile.
+_SERVER = """
+import json, sys
+import dockerfile
+for line in sys.stdin:
+    try:
+        cmds = dockerfile.parse_string(json.loads(line))
+    except dockerfile.GoParseError as e:
+        out = {"error": str(e)}
+    else:
+        out = {"cmds": [dict(cmd=c.cmd, sub_cmd=c.sub_cmd, json=c.json, original=c.original,
+                             start_line=c.start_line, end_line=c.end_line, flags=c.flags,
+                             value=c.value, heredocs=[[h.name, h.file_descriptor, h.content]
+                                                      for h in c.heredocs]) for c in cmds]}
+    sys.stdout.write(json.dumps(out) + "\\n")
+    sys.stdout.flush()
+"""
+
+
+class _BuildKit:
+    """`parse_string` and `GoParseError` of the `dockerfile` wheel, run in a child process."""
+
+    class GoParseError(Exception):
+        pass
+
+    def __init__(self):
+        self._proc = None
+
+    def parse_string(self, source: str) -> list:
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+        self._proc.stdin.write(json.dumps(source) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the dockerfile wheel's child process died (is it installed?)")
+        out = json.loads(line)
+        if "error" in out:
+            raise self.GoParseError(out["error"])
+        return [
+            SimpleNamespace(
+                **{**c, "flags": tuple(c["flags"]), "value": tuple(c["value"]),
+                   "heredocs": [SimpleNamespace(name=n, file_descriptor=fd, content=body)
+                                for n, fd, body in c["heredocs"]]}
+            )
+            for c in out["cmds"]
+        ]  # fmt: skip
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.stdin.close()
+            self._proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _buildkit_child():
+    yield
+    dockerfile.close()
+
+
+dockerfile = _BuildKit()
 
 CORPUS = Path(__file__).parent / "dockerfile_corpus"
 FILES = sorted((CORPUS / "own").glob("*.Dockerfile")) + sorted(
