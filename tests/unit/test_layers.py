@@ -15,6 +15,7 @@ LAYERS = {
     "errors": 0,
     "digest": 0,
     "config": 0,
+    "record": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

@@ -4,8 +4,6 @@ Supported like Docker's commit/import: CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK
 USER, VOLUME, WORKDIR, STOPSIGNAL. Anything else is an InvalidArgument naming the instruction.
 """
 
-from dataclasses import replace
-
 from dockyard.errors import InvalidArgument
 from dockyard.oci.image import ContainerConfig, Healthcheck
 
@@ -172,28 +170,28 @@ def apply_changes(config: ContainerConfig, changes: list[str]) -> ContainerConfi
                 exec_form = _json_list(rest)
                 args = tuple(exec_form) if exec_form is not None else ("/bin/sh", "-c", rest)
                 if instr == "cmd":
-                    config = replace(config, cmd=args)
+                    config = config.replace(cmd=args)
                     cmd_set = True
                 else:
-                    config = replace(config, entrypoint=args)
+                    config = config.replace(entrypoint=args)
                     if not cmd_set:
-                        config = replace(config, cmd=None)
+                        config = config.replace(cmd=None)
             elif instr == "env":
                 env = list(config.env or ())
                 for key, value in _pairs("ENV", rest):
                     env = [e for e in env if e.partition("=")[0] != key]
                     env.append(f"{key}={value}")
-                config = replace(config, env=tuple(env))
+                config = config.replace(env=tuple(env))
             elif instr == "label":
                 labels = dict(config.labels or {})
                 for key, value in _pairs("LABEL", rest):
                     labels[key] = value
-                config = replace(config, labels=labels)
+                config = config.replace(labels=labels)
             elif instr == "expose":
                 ports = dict(config.exposed_ports or {})
                 for p in _ports(rest):
                     ports[p] = {}
-                config = replace(config, exposed_ports=ports)
+                config = config.replace(exposed_ports=ports)
             elif instr == "volume":
                 vols = _json_list(rest)
                 vols = vols if vols is not None else split_words(rest)
@@ -202,22 +200,22 @@ def apply_changes(config: ContainerConfig, changes: list[str]) -> ContainerConfi
                 volumes = dict(config.volumes or {})
                 for v in vols:
                     volumes[v.strip()] = {}
-                config = replace(config, volumes=volumes)
+                config = config.replace(volumes=volumes)
             elif instr == "workdir":
                 if not rest:
                     raise InvalidArgument("WORKDIR requires exactly one argument")
                 import posixpath
 
                 wd = posixpath.normpath(posixpath.join("/", config.working_dir or "/", rest))
-                config = replace(config, working_dir=wd)
+                config = config.replace(working_dir=wd)
             elif instr == "user":
                 if not rest:
                     raise InvalidArgument("USER requires exactly one argument")
-                config = replace(config, user=rest)
+                config = config.replace(user=rest)
             elif instr == "stopsignal":
                 if not rest:
                     raise InvalidArgument("STOPSIGNAL requires exactly one argument")
-                config = replace(config, stop_signal=rest)
+                config = config.replace(stop_signal=rest)
             elif instr == "onbuild":
                 trigger = rest.partition(" ")[0].upper()
                 if trigger == "ONBUILD":
@@ -226,7 +224,7 @@ def apply_changes(config: ContainerConfig, changes: list[str]) -> ContainerConfi
                     raise InvalidArgument(f"{trigger} isn't allowed as an ONBUILD trigger")
                 if not rest:
                     raise InvalidArgument("ONBUILD requires at least one argument")
-                config = replace(config, on_build=(*(config.on_build or ()), rest))
+                config = config.replace(on_build=(*(config.on_build or ()), rest))
             elif instr == "healthcheck":
-                config = replace(config, healthcheck=_healthcheck(rest))
+                config = config.replace(healthcheck=_healthcheck(rest))
     return config

@@ -5,14 +5,16 @@ the API server print exactly what `docker images`, `docker image inspect` and
 `docker history` print.
 """
 
-from dataclasses import dataclass, field
-from typing import Any
+from __future__ import annotations
 
-from dockyard.oci.image import ContainerConfig, ImageConfig
+from dockyard.record import Record, factory
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `images` needs only ImageSummary: the config records load on first use
+    from dockyard.oci.image import ContainerConfig, ImageConfig
 
 
-@dataclass
-class ImageSummary:
+class ImageSummary(Record, frozen=False):
     Id: str
     ParentId: str
     RepoTags: list[str]
@@ -23,7 +25,7 @@ class ImageSummary:
     Labels: dict[str, str]
     Containers: int
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "Containers": self.Containers,
             "Created": self.Created,
@@ -37,8 +39,7 @@ class ImageSummary:
         }
 
 
-@dataclass
-class HistoryEntry:
+class HistoryEntry(Record, frozen=False):
     Id: str
     Created: int
     CreatedBy: str
@@ -46,7 +47,7 @@ class HistoryEntry:
     Size: int
     Comment: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "Comment": self.Comment,
             "Created": self.Created,
@@ -57,10 +58,14 @@ class HistoryEntry:
         }
 
 
-def container_config(cfg: ContainerConfig | None) -> dict[str, Any]:
+def container_config(cfg: ContainerConfig | None) -> dict[str, object]:
     """Docker's full container.Config shape (every member, nulls included, Go field order)."""
-    c = cfg or ContainerConfig()
-    out: dict[str, Any] = {
+    c = cfg
+    if c is None:
+        from dockyard.oci.image import ContainerConfig
+
+        c = ContainerConfig()
+    out: dict[str, object] = {
         "Hostname": "",
         "Domainname": "",
         "User": c.user,
@@ -100,8 +105,7 @@ def container_config(cfg: ContainerConfig | None) -> dict[str, Any]:
     return out
 
 
-@dataclass
-class InspectFacts:
+class InspectFacts(Record, frozen=False):
     """What inspect needs besides the config: names, sizes and where the layers live."""
 
     id: str
@@ -109,11 +113,11 @@ class InspectFacts:
     repo_tags: list[str]
     repo_digests: list[str]
     size: int
-    lower_dirs: list[str] = field(default_factory=list)  # top-most first
+    lower_dirs: list[str] = factory(list)  # top-most first
     last_tag_time: str = "0001-01-01T00:00:00Z"
 
 
-def inspect(cfg: ImageConfig, facts: InspectFacts) -> dict[str, Any]:
+def inspect(cfg: ImageConfig, facts: InspectFacts) -> dict[str, object]:
     comment = cfg.comment
     if not comment and cfg.history:
         comment = cfg.history[-1].comment
@@ -128,7 +132,7 @@ def inspect(cfg: ImageConfig, facts: InspectFacts) -> dict[str, Any]:
         graph["MergedDir"] = os.path.join(base, "merged")
         graph["UpperDir"] = top
         graph["WorkDir"] = os.path.join(base, "work")
-    out: dict[str, Any] = {
+    out: dict[str, object] = {
         "Id": facts.id,
         "RepoTags": facts.repo_tags,
         "RepoDigests": facts.repo_digests,

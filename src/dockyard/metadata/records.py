@@ -1,10 +1,9 @@
-"""The typed records the metadata store hands out: one frozen dataclass per table row."""
+"""The typed records the metadata store hands out: one immutable `Record` per table row."""
 
-from dataclasses import dataclass
+from dockyard.record import Record
 
 
-@dataclass(frozen=True)
-class ImageRecord:
+class ImageRecord(Record):
     id: str  # config digest
     manifest_digest: str
     manifest_media_type: str
@@ -14,8 +13,7 @@ class ImageRecord:
     parent: str = ""  # local parent image id (commit/build), "" otherwise
 
 
-@dataclass(frozen=True)
-class LayerRecord:
+class LayerRecord(Record):
     diff_id: str
     blob_digest: str
     media_type: str
@@ -23,8 +21,7 @@ class LayerRecord:
     size: int  # uncompressed
 
 
-@dataclass(frozen=True)
-class SnapshotRecord:
+class SnapshotRecord(Record):
     key: str  # chain id (or a container's own key)
     parent: str  # key of the parent snapshot, "" for a base layer
     dir: str  # absolute path of the snapshot's fs/
@@ -32,8 +29,7 @@ class SnapshotRecord:
     created: float
 
 
-@dataclass(frozen=True)
-class LeaseRecord:
+class LeaseRecord(Record):
     id: str
     expires_at: float  # unix time; 0 means it never expires
     created: float
@@ -42,8 +38,7 @@ class LeaseRecord:
         return 0 < self.expires_at <= now
 
 
-@dataclass(frozen=True)
-class LeaseResource:
+class LeaseResource(Record):
     lease_id: str
     kind: str  # "content" (a blob digest) or "snapshot" (a snapshot key)
     ref: str

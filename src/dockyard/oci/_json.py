@@ -1,11 +1,11 @@
 """Shared helpers to read JSON documents into typed values with clear errors."""
 
-from typing import Any
+from __future__ import annotations
 
 from dockyard.errors import InvalidArgument
 
 
-def loads_object(data: bytes, what: str) -> dict[str, Any]:
+def loads_object(data: bytes, what: str) -> dict[str, object]:
     import json
 
     try:
@@ -17,7 +17,7 @@ def loads_object(data: bytes, what: str) -> dict[str, Any]:
     return value
 
 
-def dumps(value: Any) -> bytes:
+def dumps(value: object) -> bytes:
     """Compact JSON as Go's encoding/json writes it (no spaces, <>& escaped)."""
     import json
 
@@ -25,7 +25,7 @@ def dumps(value: Any) -> bytes:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
 
 
-def get_str(obj: dict[str, Any], key: str, what: str, default: str = "") -> str:
+def get_str(obj: dict[str, object], key: str, what: str, default: str = "") -> str:
     value = obj.get(key, default)
     if value is None:
         return default
@@ -34,14 +34,14 @@ def get_str(obj: dict[str, Any], key: str, what: str, default: str = "") -> str:
     return value
 
 
-def get_int(obj: dict[str, Any], key: str, what: str, default: int = 0) -> int:
+def get_int(obj: dict[str, object], key: str, what: str, default: int = 0) -> int:
     value = obj.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"{what}: {key} must be an integer")
     return value
 
 
-def get_list_of_str(obj: dict[str, Any], key: str, what: str) -> list[str] | None:
+def get_list_of_str(obj: dict[str, object], key: str, what: str) -> list[str] | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -50,7 +50,7 @@ def get_list_of_str(obj: dict[str, Any], key: str, what: str) -> list[str] | Non
     return list(value)
 
 
-def get_str_map(obj: dict[str, Any], key: str, what: str) -> dict[str, str] | None:
+def get_str_map(obj: dict[str, object], key: str, what: str) -> dict[str, str] | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -59,7 +59,7 @@ def get_str_map(obj: dict[str, Any], key: str, what: str) -> dict[str, str] | No
     return dict(value)
 
 
-def get_set(obj: dict[str, Any], key: str, what: str) -> dict[str, dict] | None:
+def get_set(obj: dict[str, object], key: str, what: str) -> dict[str, dict] | None:
     """Go's map[string]struct{} as used for ExposedPorts and Volumes."""
     value = obj.get(key)
     if value is None:

@@ -1,15 +1,14 @@
 """Content descriptors and platforms."""
 
-from dataclasses import dataclass, field
-from typing import Any
+from __future__ import annotations
 
 from dockyard import digest as _digest
 from dockyard.errors import InvalidArgument
 from dockyard.oci._json import get_int, get_list_of_str, get_str, get_str_map
+from dockyard.record import Record, factory
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(Record):
     os: str = "linux"
     architecture: str = "amd64"
     variant: str = ""
@@ -17,7 +16,7 @@ class Platform:
     os_features: tuple[str, ...] = ()
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Platform":
+    def from_json(cls, obj: dict[str, object]) -> Platform:
         what = "platform"
         return cls(
             os=get_str(obj, "os", what),
@@ -27,8 +26,8 @@ class Platform:
             os_features=tuple(get_list_of_str(obj, "os.features", what) or ()),
         )
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"architecture": self.architecture, "os": self.os}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"architecture": self.architecture, "os": self.os}
         if self.os_version:
             out["os.version"] = self.os_version
         if self.os_features:
@@ -41,18 +40,17 @@ class Platform:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(Record):
     media_type: str
     digest: str
     size: int
-    annotations: dict[str, str] = field(default_factory=dict, compare=False)
+    annotations: dict[str, str] = factory(dict, compare=False)
     platform: Platform | None = None
     urls: tuple[str, ...] = ()
     artifact_type: str = ""
 
     @classmethod
-    def from_json(cls, obj: Any, what: str = "descriptor") -> "Descriptor":
+    def from_json(cls, obj: object, what: str = "descriptor") -> Descriptor:
         if not isinstance(obj, dict):
             raise InvalidArgument(f"{what}: expected an object")
         dgst = get_str(obj, "digest", what)
@@ -72,8 +70,8 @@ class Descriptor:
             artifact_type=get_str(obj, "artifactType", what),
         )
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
             "mediaType": self.media_type,
             "digest": self.digest,
             "size": self.size,

@@ -1,7 +1,6 @@
 """The image configuration (OCI image-spec config, Docker's image JSON)."""
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from __future__ import annotations
 
 from dockyard.errors import InvalidArgument
 from dockyard.oci._json import (
@@ -13,10 +12,10 @@ from dockyard.oci._json import (
     get_str_map,
     loads_object,
 )
+from dockyard.record import Record, factory
 
 
-@dataclass(frozen=True)
-class Healthcheck:
+class Healthcheck(Record):
     test: tuple[str, ...] = ()
     interval: int = 0  # nanoseconds, as Docker stores them
     timeout: int = 0
@@ -25,7 +24,7 @@ class Healthcheck:
     retries: int = 0
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Healthcheck":
+    def from_json(cls, obj: dict[str, object]) -> Healthcheck:
         what = "Healthcheck"
         return cls(
             test=tuple(get_list_of_str(obj, "Test", what) or ()),
@@ -36,8 +35,8 @@ class Healthcheck:
             retries=get_int(obj, "Retries", what),
         )
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"Test": list(self.test)}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"Test": list(self.test)}
         for key, value in (
             ("Interval", self.interval),
             ("Timeout", self.timeout),
@@ -50,8 +49,7 @@ class Healthcheck:
         return out
 
 
-@dataclass(frozen=True)
-class ContainerConfig:
+class ContainerConfig(Record):
     """The `config` member of an image config: defaults for containers run from the image."""
 
     user: str = ""
@@ -69,7 +67,7 @@ class ContainerConfig:
     shell: tuple[str, ...] | None = None
 
     @classmethod
-    def from_json(cls, obj: Any) -> "ContainerConfig":
+    def from_json(cls, obj: object) -> ContainerConfig:
         what = "image config"
         if obj is None:
             return cls()
@@ -97,9 +95,9 @@ class ContainerConfig:
             shell=tup("Shell"),
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """Only the members that are set, as the OCI spec and Docker write them."""
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         if self.user:
             out["User"] = self.user
         if self.exposed_ports is not None:
@@ -129,8 +127,7 @@ class ContainerConfig:
         return out
 
 
-@dataclass(frozen=True)
-class History:
+class History(Record):
     created: str = ""
     created_by: str = ""
     author: str = ""
@@ -138,7 +135,7 @@ class History:
     empty_layer: bool = False
 
     @classmethod
-    def from_json(cls, obj: Any) -> "History":
+    def from_json(cls, obj: object) -> History:
         what = "image history"
         if not isinstance(obj, dict):
             raise InvalidArgument(f"{what}: entries must be objects")
@@ -150,8 +147,8 @@ class History:
             empty_layer=bool(obj.get("empty_layer", False)),
         )
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {}
         if self.created:
             out["created"] = self.created
         if self.created_by:
@@ -165,14 +162,13 @@ class History:
         return out
 
 
-@dataclass(frozen=True)
-class ImageConfig:
+class ImageConfig(Record):
     architecture: str = "amd64"
     os: str = "linux"
     variant: str = ""
     created: str = ""
     author: str = ""
-    config: ContainerConfig = field(default_factory=ContainerConfig)
+    config: ContainerConfig = factory(ContainerConfig)
     diff_ids: tuple[str, ...] = ()
     history: tuple[History, ...] = ()
     os_version: str = ""
@@ -180,11 +176,11 @@ class ImageConfig:
     comment: str = ""
     docker_version: str = ""
 
-    def with_config(self, **changes: Any) -> "ImageConfig":
-        return replace(self, config=replace(self.config, **changes))
+    def with_config(self, **changes: object) -> ImageConfig:
+        return self.replace(config=self.config.replace(**changes))
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"architecture": self.architecture}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"architecture": self.architecture}
         if self.author:
             out["author"] = self.author
         if self.comment:

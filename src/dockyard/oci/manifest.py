@@ -1,25 +1,24 @@
 """Image manifests and indexes (OCI and Docker schema 2)."""
 
-from dataclasses import dataclass, field
-from typing import Any
+from __future__ import annotations
 
 from dockyard.errors import InvalidArgument, Unsupported
 from dockyard.oci import mediatypes as mt
 from dockyard.oci._json import dumps, get_int, get_str, get_str_map, loads_object
 from dockyard.oci.descriptor import Descriptor
+from dockyard.record import Record, factory
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Record):
     config: Descriptor
     layers: tuple[Descriptor, ...]
     media_type: str = mt.OCI_MANIFEST
-    annotations: dict[str, str] = field(default_factory=dict, compare=False)
+    annotations: dict[str, str] = factory(dict, compare=False)
     subject: Descriptor | None = None
     artifact_type: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"schemaVersion": 2, "mediaType": self.media_type}
         if self.artifact_type:
             out["artifactType"] = self.artifact_type
         out["config"] = self.config.to_json()
@@ -34,16 +33,15 @@ class Manifest:
         return dumps(self.to_json())
 
 
-@dataclass(frozen=True)
-class Index:
+class Index(Record):
     manifests: tuple[Descriptor, ...]
     media_type: str = mt.OCI_INDEX
-    annotations: dict[str, str] = field(default_factory=dict, compare=False)
+    annotations: dict[str, str] = factory(dict, compare=False)
     subject: Descriptor | None = None
     artifact_type: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"schemaVersion": 2, "mediaType": self.media_type}
         if self.artifact_type:
             out["artifactType"] = self.artifact_type
         out["manifests"] = [m.to_json() for m in self.manifests]
@@ -57,7 +55,7 @@ class Index:
         return dumps(self.to_json())
 
 
-def _descriptors(obj: dict[str, Any], key: str, what: str) -> tuple[Descriptor, ...]:
+def _descriptors(obj: dict[str, object], key: str, what: str) -> tuple[Descriptor, ...]:
     value = obj.get(key)
     if value is None:
         return ()
@@ -66,7 +64,7 @@ def _descriptors(obj: dict[str, Any], key: str, what: str) -> tuple[Descriptor, 
     return tuple(Descriptor.from_json(v, f"{what} {key}[{i}]") for i, v in enumerate(value))
 
 
-def _common(obj: dict[str, Any], what: str) -> dict[str, Any]:
+def _common(obj: dict[str, object], what: str) -> dict[str, object]:
     if get_int(obj, "schemaVersion", what, default=0) != 2:
         raise Unsupported(f"{what}: unsupported schemaVersion {obj.get('schemaVersion')!r}")
     subject = obj.get("subject")

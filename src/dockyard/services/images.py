@@ -7,12 +7,14 @@ lock) while it is being written; GC runs after removals, outside any lease.
 
 from __future__ import annotations  # the method `list` shadows the builtin in annotations
 
-from typing import BinaryIO
-
 from dockyard.config import Config
 from dockyard.errors import DockyardError, InvalidArgument
 from dockyard.images.dockerjson import HistoryEntry, ImageSummary
 from dockyard.metadata.records import ImageRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up time; annotations are never evaluated
+    from typing import BinaryIO
 
 __all__ = ["HistoryEntry", "ImageService", "ImageSummary"]
 
