@@ -96,7 +96,7 @@ def snapshot(top: str) -> dict[str, tuple]:
 
 
 @pytest.fixture
-def box(tmp_path):
+def box(tmp_path, confined):
     """tmp/{target, outside}: outside holds a secret file and a dir the attacks aim at."""
     target = tmp_path / "target"
     outside = tmp_path / "outside"
@@ -112,7 +112,8 @@ def box(tmp_path):
         o = str(outside)
 
         def apply(self, data: bytes, **kw):
-            return apply_layer(io.BytesIO(data), str(target), **kw)
+            # in a child that can write only below tmp_path (tests/security/conftest.py)
+            return confined(str(tmp_path), apply_layer, io.BytesIO(data), str(target), **kw)
 
         def fails(self, data: bytes, exc=InvalidArgument, **kw) -> str:
             with pytest.raises(exc) as info:
@@ -471,3 +472,18 @@ def test_header_only_entries_carry_no_data_as_in_go(tmp_path):
     raw[148:156] = b"%06o\0 " % sum(raw[:512])
     names = [e.name.rstrip("/") for e in TarReader(io.BytesIO(bytes(raw)))]
     assert names == ["d", "d/f"]
+
+
+def test_the_confinement_itself_keeps_writes_inside_the_test_dir(tmp_path, confined):
+    # the second wall: even code that tries to write outside the test's directory cannot
+    def write(path):
+        with open(path, "w") as f:
+            f.write("x")
+
+    confined(str(tmp_path), write, str(tmp_path / "inside"))
+    assert (tmp_path / "inside").read_text() == "x"
+    outside = tmp_path.parent / f"{tmp_path.name}-outside-probe"
+    with pytest.raises(OSError) as info:
+        confined(str(tmp_path), write, str(outside))
+    assert info.value.errno == 30  # EROFS
+    assert not outside.exists()
