@@ -66,6 +66,40 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (lease_id, kind, ref)
         ) WITHOUT ROWID""",
     ),
+    # 2: containers (runtime). Times are unix nanoseconds (0: never); spec is the
+    # runtime's ContainerSpec as JSON; sup_* identify the supervisor process.
+    (
+        """CREATE TABLE containers (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            image TEXT NOT NULL,
+            image_id TEXT NOT NULL,
+            snapshot TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            pid INTEGER NOT NULL DEFAULT 0,
+            sup_pid INTEGER NOT NULL DEFAULT 0,
+            sup_start TEXT NOT NULL DEFAULT '',
+            exit_code INTEGER NOT NULL DEFAULT 0,
+            error TEXT NOT NULL DEFAULT '',
+            started INTEGER NOT NULL DEFAULT 0,
+            finished INTEGER NOT NULL DEFAULT 0,
+            oom_killed INTEGER NOT NULL DEFAULT 0,
+            restart_count INTEGER NOT NULL DEFAULT 0,
+            spec TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX containers_by_image ON containers(image_id)",
+    ),
+    # 3: where pulled or pushed blobs are known to live (remote), for cross-repository mounts.
+    (
+        """CREATE TABLE blob_sources (
+            blob_digest TEXT NOT NULL,
+            registry TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            seen REAL NOT NULL,
+            PRIMARY KEY (blob_digest, registry, repository)
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,13 @@
+"""The container runtime (L3): run options to a container spec, the lifecycle state machine,
+container records, the per-container supervisor and the json-file log.
+
+`spec` and `containerspec` (pure) turn Docker's run options and an image config into the
+decided container; `rootfs` reads the image's /etc/passwd and /etc/group from its layers;
+`state` owns the lifecycle moves and Docker's messages; `names` ids and names; `store` the
+sqlite records; `starter` and `launch` start a container (cgroup, init config, supervisor);
+`supervisor` owns a running container; `finish` records its exit, tears down and applies
+the restart policy (`restart`); `reconcile` tells the truth about containers whose
+supervisor died; `cleanup` removes what is left; `loopback` brings up lo; `jsonlog` writes
+and reads the logs; `dockerjson` renders Docker's inspect and list JSON.
+Importing this package does nothing.
+"""

@@ -1,0 +1,251 @@
+"""Start a created container: cgroup, init config, the supervisor (double-forked), the barrier.
+
+`start` runs in the engine's process. It prepares the cgroup and the `InitConfig`, forks
+the supervisor (which forks once more and the middle process exits at once, so nobody has
+to reap the supervisor), waits for the init to be ready, records the container as running,
+releases the barrier and waits for the exec result. Only the fork model keeps the start
+path free of a second interpreter start-up.
+"""
+
+import os
+
+from dockyard.errors import FailedPrecondition, NotFound, PermissionDenied
+from dockyard.linux.record import Record
+
+
+class Layout(Record):
+    """A container's directories and files under `containers/<id>/`."""
+
+    dir: str
+    rootfs: str  # the mount point (mounted only inside the container's namespace)
+    upper: str
+    work: str
+    log: str
+    hostname: str
+    hosts: str
+    resolv: str
+    __slots__ = _fields = ("dir", "rootfs", "upper", "work", "log", "hostname", "hosts", "resolv")
+
+
+def layout(containers_dir: str, cid: str) -> Layout:
+    d = os.path.join(containers_dir, cid)
+    return Layout(
+        dir=d,
+        rootfs=os.path.join(d, "rootfs"),
+        upper=os.path.join(d, "diff"),
+        work=os.path.join(d, "work"),
+        log=os.path.join(d, f"{cid}-json.log"),
+        hostname=os.path.join(d, "hostname"),
+        hosts=os.path.join(d, "hosts"),
+        resolv=os.path.join(d, "resolv.conf"),
+    )
+
+
+class Started(Record):
+    pid: int
+    result_r: int  # -1 unless attached: read "C<code>" from it
+    __slots__ = _fields = ("pid", "result_r")
+
+
+def cgroup_name(cid: str) -> str:
+    return f"dockyard/{cid}"
+
+
+def resources(spec):
+    from dockyard.linux.cgroups.base import DEFAULT_DEVICE_RULES, Resources
+
+    return Resources(
+        memory=spec.memory or None,
+        memory_swap=spec.memory_swap if spec.memory else None,
+        cpu_quota=spec.cpu_quota or None,
+        cpu_period=spec.cpu_period or None,
+        cpu_shares=spec.cpu_shares or None,
+        cpuset_cpus=spec.cpuset or None,
+        pids_limit=spec.pids_limit or None,
+        devices=None if spec.privileged else DEFAULT_DEVICE_RULES,
+    )
+
+
+def init_config(spec, lay: Layout, lowerdirs, bpf: bytes | None, cgroup_join, cgroup_fd):
+    from dockyard.linux import init as I
+    from dockyard.linux import mounts as M
+    from dockyard.linux import syscalls as S
+
+    mounts = [
+        M.Mount(destination=d, type=t, source=s, options=tuple(o)) for d, t, s, o in spec.mounts
+    ]
+    own = {m.destination.rstrip("/") for m in mounts}
+    for dest, src in (("/etc/hostname", lay.hostname), ("/etc/hosts", lay.hosts),
+                      ("/etc/resolv.conf", lay.resolv)):  # fmt: skip
+        if dest not in own and os.path.exists(src):
+            mounts.append(M.Mount(destination=dest, type="bind", source=src, options=("bind",)))
+    rootfs = M.RootfsSpec(
+        rootfs=lay.rootfs,
+        lowerdirs=tuple(lowerdirs),
+        upperdir=lay.upper,
+        workdir=lay.work,
+        volatile=spec.auto_remove,
+        readonly=spec.readonly,
+        mounts=tuple(mounts),
+        masked_paths=M.default_masked_paths() if spec.masked else (),
+        readonly_paths=M.READONLY_PATHS if spec.masked else (),
+        shm_size=spec.shm_size,
+    )
+    ns = I.DEFAULT_NAMESPACES
+    if spec.network == "host":
+        ns &= ~S.CLONE_NEWNET
+    return I.InitConfig(
+        argv=spec.argv,
+        env=spec.env,
+        cwd=spec.cwd,
+        hostname=spec.hostname if spec.network != "host" else "",
+        domainname=spec.domainname,
+        namespaces=ns,
+        rootfs=rootfs,
+        caps=frozenset(spec.caps),
+        uid=spec.uid,
+        gid=spec.gid,
+        groups=tuple(spec.groups),
+        no_new_privs=spec.no_new_privs,
+        seccomp_bpf=bpf,
+        cgroup_join=tuple(cgroup_join),
+        cgroup_fd=cgroup_fd,
+    )
+
+
+def prepare_cgroup(driver, cid: str, spec) -> tuple[tuple[str, ...], int | None]:
+    """Create the container's cgroup with its limits; (join paths for v1, dir fd for v2)."""
+    name = cgroup_name(cid)
+    if driver.exists(name):
+        driver.remove(name)  # left over from a crashed run
+    driver.create(name)
+    try:
+        driver.set(name, resources(spec))
+    except BaseException:
+        driver.remove(name)
+        raise
+    if driver.version == 2:
+        return (), driver.open_dir(name)
+    return tuple(driver.join_paths(name)), None
+
+
+def start(
+    store, rec, spec, lay: Layout, cfg, driver, config, attach=None,
+    from_states: tuple[str, ...] = ("created", "exited"),
+) -> Started:  # fmt: skip
+    """Fork the supervisor for `rec` and return once the container has exec'd.
+
+    The record moves to running only from `from_states` (a policy restart passes
+    ("restarting",), so a user's stop during the back-off wins)."""
+    from dockyard.runtime import supervisor as SUP
+
+    status_r, status_w = os.pipe2(os.O_CLOEXEC)
+    barrier_r, barrier_w = os.pipe2(os.O_CLOEXEC)
+    result_r, result_w = os.pipe2(os.O_CLOEXEC) if attach is not None else (-1, -1)
+    plan = SUP.Plan(
+        cid=rec.id,
+        root=config.root,
+        state_dir=config.state_dir,
+        db_path=config.metadata_path,
+        container_dir=lay.dir,
+        log_path=lay.log,
+        init=cfg,
+        cgroup=cgroup_name(rec.id),
+        driver=driver,
+        rlimits=spec.rlimits,
+        status_w=status_w,
+        barrier_r=barrier_r,
+        result_w=result_w,
+        attach=attach,
+        auto_remove=spec.auto_remove,
+    )
+    from dockyard.runtime.supervisor import exit_path
+
+    try:
+        os.unlink(exit_path(lay.dir))  # from the previous run
+    except FileNotFoundError:
+        pass
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd in (status_r, barrier_w, result_r):
+                if fd >= 0:
+                    os.close(fd)
+            if os.fork() == 0:
+                SUP.supervise(plan)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    for fd in (status_w, barrier_r, result_w):
+        if fd >= 0:
+            os.close(fd)
+    if cfg.cgroup_fd is not None:
+        os.close(cfg.cgroup_fd)
+    import time
+
+    try:
+        first = _line(status_r)
+        if not first.startswith("P"):
+            raise _start_error(first)
+        init_pid_s, sup_pid_s, sup_start = first[1:].split(" ", 2)
+        init_pid, sup_pid = int(init_pid_s), int(sup_pid_s)
+        moved = store.update(
+            rec.id, from_states, state="running", pid=init_pid,
+            sup_pid=sup_pid, sup_start=sup_start, started=time.time_ns(),
+            finished=0, exit_code=0, error="", oom_killed=False,
+        )  # fmt: skip
+        if not moved:  # someone else moved it meanwhile; closing the barrier ends the init
+            from dockyard.errors import Conflict
+
+            raise Conflict(f"container {rec.id} changed state while starting")
+        os.write(barrier_w, b"1")
+        second = _line(status_r)
+        if second != "X":
+            raise _start_error(second)
+    except BaseException as e:
+        if result_r >= 0:
+            os.close(result_r)
+        if getattr(e, "exit_code", None) is not None:
+            # Docker keeps a container that failed to start as created, with the error
+            store.update(
+                rec.id, ("created", "running", "restarting"), state="created", pid=0, sup_pid=0,
+                sup_start="", exit_code=e.exit_code, error=str(e), finished=0,
+            )  # fmt: skip
+        raise
+    finally:
+        os.close(barrier_w)
+        os.close(status_r)
+    return Started(init_pid, result_r)
+
+
+def _line(fd: int) -> str:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        b = os.read(fd, 1)
+        if not b:
+            break
+        buf += b
+    return buf.decode(errors="replace").rstrip("\n")
+
+
+def _start_error(line: str) -> Exception:
+    if not line:
+        return FailedPrecondition("container supervisor exited during start")
+    if line.startswith("E"):
+        code_s, _, msg = line[1:].partition(":")
+        code = int(code_s) if code_s.isdigit() else 125
+    else:
+        code, msg = 125, line
+    cls = {127: NotFound, 126: PermissionDenied}.get(code, FailedPrecondition)
+    err = cls(msg)
+    err.exit_code = code  # the CLI exits with it (Docker's 125/126/127)
+    return err
+
+
+def wait_result(result_r: int) -> int | None:
+    """Block until the supervisor reports the exit code (None if it died first)."""
+    line = _line(result_r)
+    os.close(result_r)
+    if line.startswith("C") and line[1:].lstrip("-").isdigit():
+        return int(line[1:])
+    return None

@@ -1,0 +1,96 @@
+"""Starting a container record: the seccomp program, the cgroup, the init config, the
+supervisor. Shared by the service's `start` and the finisher's policy restart.
+
+`seccomp_path` finds (or compiles once) the BPF file for a spec; the default profile's
+file is found through a small index keyed by capabilities, kernel and machine, so the
+start path never builds the profile.
+"""
+
+import os
+
+from dockyard.errors import InvalidArgument
+
+
+def seccomp_path(root: str, spec) -> str:
+    from dockyard.linux import caps as C
+
+    index = ""
+    if spec.seccomp == "default":
+        u = os.uname()
+        key = f"{C.mask(frozenset(spec.caps)):x}-{u.release}-{u.machine}"
+        index = os.path.join(root, "seccomp", "default-index", key)
+        try:
+            with open(index) as f:
+                path = f.read(4096)
+            if os.path.exists(path):
+                return path
+        except OSError:
+            pass
+    path = _compile(root, spec)
+    if index:
+        os.makedirs(os.path.dirname(index), 0o700, exist_ok=True)
+        tmp = f"{index}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
+            f.write(path)
+        os.rename(tmp, index)
+    return path
+
+
+def _compile(root: str, spec) -> str:
+    from dockyard.linux import caps as C
+    from dockyard.linux.seccomp import cache, profile
+
+    if spec.seccomp == "default":
+        from dockyard.linux.seccomp.default import default_profile
+
+        prof = default_profile()
+    else:
+        from dockyard.linux.seccomp.dockerjson import MAX_PROFILE, parse
+
+        try:
+            with open(spec.seccomp, "rb") as f:
+                data = f.read(MAX_PROFILE + 1)
+        except OSError as e:
+            raise InvalidArgument(f"opening seccomp profile ({spec.seccomp}) failed: {e}")
+        prof = parse(data)
+    resolved = profile.resolve(prof, C.names(frozenset(spec.caps)))
+    path, _ = cache.get_or_compile(os.path.join(root, "seccomp"), resolved)
+    return path
+
+
+def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("created", "exited")):
+    """Start `rec` (already checked by the caller); returns `launch.Started`."""
+    from dockyard.linux.seccomp import cache
+    from dockyard.runtime import launch
+    from dockyard.runtime.containerspec import from_json
+
+    spec = from_json(rec.spec)
+    bpf = None
+    if spec.seccomp != "unconfined":
+        bpf = cache.read(spec.seccomp_bpf)
+        if bpf is None:  # the cache was cleared: compile again
+            spec = spec.replace(seccomp_bpf=seccomp_path(config.root, spec))
+            bpf = cache.read(spec.seccomp_bpf)
+    lay = launch.layout(config.containers_dir, rec.id)
+    join, cg_fd = launch.prepare_cgroup(driver, rec.id, spec)
+    try:
+        cfg = launch.init_config(spec, lay, lowerdirs, bpf, join, cg_fd)
+        if not (attach is not None and spec.open_stdin):
+            attach = None if attach is None else (-1, attach[1], attach[2])
+        return launch.start(store, rec, spec, lay, cfg, driver, config, attach, from_states)
+    except BaseException:
+        from dockyard.runtime.cleanup import remove_cgroup
+
+        remove_cgroup(driver, launch.cgroup_name(rec.id))
+        raise
+
+
+def lowerdirs(config, key: str) -> list[str]:
+    """The image's snapshot dirs, top-most first, without the image service."""
+    from dockyard.metadata.store import MetadataStore
+
+    meta = MetadataStore(config.metadata_path)
+    try:
+        return [r.dir for r in meta.snapshot_chain(key)]
+    finally:
+        meta.close()
