@@ -448,15 +448,18 @@ def test_concurrent_writers_in_two_processes_wait_instead_of_failing(db_path):
 
 
 def test_fresh_database_opened_by_many_processes_at_once(tmp_path):
-    path = str(tmp_path / "root" / "metadata.db")
+    # the switch to WAL races between creators (sqlite may answer "locked" without waiting);
+    # several rounds, since a single one often passes by luck
     env = dict(os.environ, PYTHONPATH=SRC)
     code = "import sys; from dockyard.metadata import MetadataStore; MetadataStore(sys.argv[1]).close()"
-    procs = [
-        subprocess.Popen([sys.executable, "-c", code, path], env=env, stderr=subprocess.PIPE)
-        for _ in range(4)
-    ]
-    errors = [p.communicate(timeout=60)[1].decode() for p in procs]
-    assert [p.returncode for p in procs] == [0] * 4, errors
-    meta = MetadataStore(path)
-    assert meta.schema_version == schema.SCHEMA_VERSION
-    meta.close()
+    for round_ in range(8):
+        path = str(tmp_path / f"root{round_}" / "metadata.db")
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, path], env=env, stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
+        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6, errors
+        meta = MetadataStore(path)
+        assert meta.schema_version == schema.SCHEMA_VERSION
+        meta.close()

@@ -137,12 +137,30 @@ class MetadataStore:
             schema.check_version(version, self.path)
             if version < schema.SCHEMA_VERSION:
                 # WAL is a property of the file: set once, before the first table exists.
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal()
                 schema.migrate(self._conn, self.path)
         except sqlite3.OperationalError as e:
             raise _translate(e, self.path)
         except sqlite3.DatabaseError as e:
             raise DataLoss(f"metadata database {self.path} is unreadable: {e}")
+
+    def _enable_wal(self, attempts: int = 400) -> None:
+        """Switch the file to WAL, waiting out other processes creating the same database.
+
+        The switch needs the file to itself, and sqlite may answer "database is locked" at once
+        instead of calling the busy handler, so retry for a while (about 4 s) ourselves.
+        """
+        for attempt in range(attempts):
+            try:
+                (mode,) = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                mode = ""
+            if mode.lower() == "wal":
+                return
+            time.sleep(0.01 if attempt < 100 else 0.02)
+        raise Unavailable(f"metadata database {self.path} is busy: cannot switch it to WAL")
 
     @property
     def schema_version(self) -> int:
