@@ -7,6 +7,40 @@ start-up cost does not grow with the number of commands. A `None` module marks a
 
 # path -> (module under dockyard.cli.commands or None for a group, one-line summary, aliases)
 COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
+    ("container",): (None, "Manage containers", ()),
+    ("container", "create"): ("create", "Create a new container", ()),
+    ("container", "inspect"): (
+        "container_inspect",
+        "Display detailed information on one or more containers",
+        (),
+    ),
+    ("container", "kill"): ("kill", "Kill one or more running containers", ()),
+    ("container", "logs"): ("logs", "Fetch the logs of a container", ()),
+    ("container", "ls"): ("ps", "List containers", ("ps", "list")),
+    ("container", "pause"): ("pause", "Pause all processes within one or more containers", ()),
+    ("container", "port"): (
+        "port",
+        "List port mappings or a specific mapping for the container",
+        (),
+    ),
+    ("container", "prune"): ("container_prune", "Remove all stopped containers", ()),
+    ("container", "rename"): ("rename", "Rename a container", ()),
+    ("container", "restart"): ("restart", "Restart one or more containers", ()),
+    ("container", "rm"): ("rm", "Remove one or more containers", ("remove",)),
+    ("container", "run"): ("run", "Create and run a new container from an image", ()),
+    ("container", "start"): ("start", "Start one or more stopped containers", ()),
+    ("container", "stop"): ("stop", "Stop one or more running containers", ()),
+    ("container", "top"): ("top", "Display the running processes of a container", ()),
+    ("container", "unpause"): (
+        "unpause",
+        "Unpause all processes within one or more containers",
+        (),
+    ),
+    ("container", "wait"): (
+        "wait",
+        "Block until one or more containers stop, then print their exit codes",
+        (),
+    ),
     ("image",): (None, "Manage images", ()),
     ("image", "history"): ("history", "Show the history of an image", ()),
     ("image", "import"): (
@@ -22,6 +56,8 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
     ("image", "load"): ("load", "Load an image from a tar archive or STDIN", ()),
     ("image", "ls"): ("images", "List images", ("list",)),
     ("image", "prune"): ("image_prune", "Remove unused images", ()),
+    ("image", "pull"): ("pull", "Download an image from a registry", ()),
+    ("image", "push"): ("push", "Upload an image to a registry", ()),
     ("image", "rm"): ("rmi", "Remove one or more images", ("rmi", "remove")),
     ("image", "save"): (
         "save",
@@ -46,6 +82,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
     ("info",): ("info", "Display system-wide information", ()),
     ("inspect",): ("inspect", "Return low-level information on Dockyard objects", ()),
     ("load",): ("load", "Load an image from a tar archive or STDIN", ()),
+    ("login",): ("login", "Log in to a registry", ()),
+    ("logout",): ("logout", "Log out from a registry", ()),
+    ("pull",): ("pull", "Download an image from a registry", ()),
+    ("push",): ("push", "Upload an image to a registry", ()),
     ("rmi",): ("rmi", "Remove one or more images", ()),
     ("save",): (
         "save",
@@ -53,6 +93,25 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
         (),
     ),
     ("tag",): ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ()),
+    ("create",): ("create", "Create a new container", ()),
+    ("kill",): ("kill", "Kill one or more running containers", ()),
+    ("logs",): ("logs", "Fetch the logs of a container", ()),
+    ("pause",): ("pause", "Pause all processes within one or more containers", ()),
+    ("port",): ("port", "List port mappings or a specific mapping for the container", ()),
+    ("ps",): ("ps", "List containers", ()),
+    ("rename",): ("rename", "Rename a container", ()),
+    ("restart",): ("restart", "Restart one or more containers", ()),
+    ("rm",): ("rm", "Remove one or more containers", ()),
+    ("run",): ("run", "Create and run a new container from an image", ()),
+    ("start",): ("start", "Start one or more stopped containers", ()),
+    ("stop",): ("stop", "Stop one or more running containers", ()),
+    ("top",): ("top", "Display the running processes of a container", ()),
+    ("unpause",): ("unpause", "Unpause all processes within one or more containers", ()),
+    ("wait",): (
+        "wait",
+        "Block until one or more containers stop, then print their exit codes",
+        (),
+    ),
     ("version",): ("version", "Show the Dockyard version information", ()),
 }
 

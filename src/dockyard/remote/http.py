@@ -1,0 +1,399 @@
+"""A small HTTP/1.1 client on plain sockets: a keep-alive connection pool shared by threads,
+redirects that drop credentials when the host changes, bodies streamed both ways
+(Content-Length or chunked).
+
+Why not httpx or http.client: importing httpx and building its client costs ~50 ms and
+http.client ~15 ms (it parses headers with the email package), more than a no-op push takes
+on the wire. What a registry client needs of HTTP/1.1 is small and is all here.
+"""
+
+import socket
+import threading
+
+MAX_REDIRECTS = 10
+MAX_HEADER_LINE = 64 << 10
+MAX_HEADERS = 200
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_BUF = 1 << 20
+
+
+class TransportError(Exception):
+    """The request could not be completed: connection refused, reset, cut short, timed out."""
+
+
+class Headers:
+    """Response headers: case-insensitive `get`, `in` and `[]`; repeated fields joined by ", "."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self):
+        self._d: dict[str, str] = {}
+
+    def add(self, name: str, value: str) -> None:
+        key = name.lower()
+        self._d[key] = f"{self._d[key]}, {value}" if key in self._d else value
+
+    def get(self, name: str, default=None):
+        return self._d.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return self._d[name.lower()]
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._d
+
+
+class _Conn:
+    """One socket with its buffered reader."""
+
+    __slots__ = ("rfile", "sock")
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.rfile = sock.makefile("rb", buffering=_BUF)
+
+    def close(self) -> None:
+        try:
+            self.rfile.close()
+        finally:
+            self.sock.close()
+
+
+def _readline(rfile) -> bytes:
+    line = rfile.readline(MAX_HEADER_LINE + 1)
+    if len(line) > MAX_HEADER_LINE:
+        raise TransportError("response header line too long")
+    return line
+
+
+class Response:
+    """A response whose body is read on demand; `close()` returns the connection to the pool."""
+
+    def __init__(self, conn: _Conn, method: str, url: str, pool, key):
+        self.url = url
+        self._conn, self._pool, self._key = conn, pool, key
+        self._content: bytes | None = None
+        self.is_closed = False
+        rfile = conn.rfile
+        while True:  # skip 1xx interim responses
+            line = _readline(rfile)
+            if not line:
+                raise TransportError("the server closed the connection without a response")
+            parts = line.decode("latin-1").split(None, 2)
+            if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+                raise TransportError(f"not an HTTP/1.x response: {line[:80]!r}")
+            self.status_code = int(parts[1])
+            self.headers = self._read_headers(rfile)
+            if not 100 <= self.status_code < 200:
+                break
+        te = (self.headers.get("transfer-encoding") or "").lower()
+        self._chunked = "chunked" in te
+        self._remaining = -1  # -1: until the connection closes
+        if method == "HEAD" or self.status_code in (204, 304):
+            self._remaining = 0
+        elif not self._chunked:
+            cl = self.headers.get("content-length")
+            if cl is not None:
+                if not cl.strip().isdigit():
+                    raise TransportError(f"bad Content-Length {cl!r}")
+                self._remaining = int(cl)
+        self._chunk_left = 0
+        self._done = self._remaining == 0
+        conn_hdr = (self.headers.get("connection") or "").lower()
+        self._keep = "close" not in conn_hdr and (self._chunked or self._remaining >= 0)
+
+    @staticmethod
+    def _read_headers(rfile) -> Headers:
+        h = Headers()
+        for _ in range(MAX_HEADERS + 1):
+            line = _readline(rfile)
+            if line in (b"\r\n", b"\n", b""):
+                return h
+            name, sep, value = line.decode("latin-1").partition(":")
+            if sep:
+                h.add(name.strip(), value.strip())
+        raise TransportError("too many response headers")
+
+    # -- the body -----------------------------------------------------------------------
+
+    def _read1(self, size: int) -> bytes:
+        """Up to `size` body bytes that are available now; b"" at the end of the body."""
+        if self._done:
+            return b""
+        rfile = self._conn.rfile
+        if self._chunked:
+            if self._chunk_left == 0:
+                line = _readline(rfile)
+                try:
+                    self._chunk_left = int(line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise TransportError(f"bad chunk size line {line[:40]!r}") from None
+                if self._chunk_left == 0:
+                    while _readline(rfile) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    self._done = True
+                    return b""
+            data = rfile.read1(min(size, self._chunk_left))
+            if not data:
+                raise TransportError("the connection closed in the middle of a chunk")
+            self._chunk_left -= len(data)
+            if self._chunk_left == 0:
+                _readline(rfile)  # the CRLF after the chunk
+            return data
+        if self._remaining < 0:
+            data = rfile.read1(size)
+            if not data:
+                self._done = True
+            return data
+        data = rfile.read1(min(size, self._remaining))
+        if not data:
+            raise TransportError(
+                f"the connection closed with {self._remaining} bytes of the body still to come"
+            )
+        self._remaining -= len(data)
+        if self._remaining == 0:
+            self._done = True
+        return data
+
+    def iter_raw(self, size: int = _BUF):
+        """The body's bytes as they arrive; TransportError if the connection ends early."""
+        try:
+            while True:
+                chunk = self._read1(size)
+                if not chunk:
+                    break
+                yield chunk
+        except (OSError, TransportError) as e:
+            self._discard()
+            raise TransportError(f"reading the response: {_describe(e)}") from None
+        self.close()
+
+    iter_bytes = iter_raw
+
+    def read(self) -> bytes:
+        if self._content is None and self.is_closed:
+            return b""  # closed before its body was read: there is none to give
+        if self._content is None:
+            self._content = b"".join(self.iter_raw())
+        return self._content
+
+    @property
+    def content(self) -> bytes:
+        return self.read()
+
+    def json(self):
+        import json
+
+        return json.loads(self.read())
+
+    def _discard(self) -> None:
+        if not self.is_closed:
+            self.is_closed = True
+            self._conn.close()
+
+    def close(self) -> None:
+        if self.is_closed:
+            return
+        self.is_closed = True
+        if self._done and self._keep:  # fully read: the connection can serve another request
+            self._pool._give_back(self._key, self._conn)
+        else:
+            self._conn.close()
+
+
+class HttpClient:
+    def __init__(self, verify: bool = True, timeout: float = 60.0, user_agent: str = ""):
+        self.verify = verify
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self._idle: dict[tuple, list] = {}
+        self._lock = threading.Lock()
+        self._ssl = None
+
+    # -- connections ------------------------------------------------------------------
+
+    def _context(self):
+        if self._ssl is None:
+            import ssl
+
+            ctx = ssl.create_default_context()
+            if not self.verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols(["http/1.1"])
+            self._ssl = ctx
+        return self._ssl
+
+    def _connect(self, key) -> _Conn:
+        scheme, host, port = key
+        sock = socket.create_connection((host, port), timeout=min(self.timeout, 15.0))
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if scheme == "https":
+                sock = self._context().wrap_socket(sock, server_hostname=host)
+            sock.settimeout(self.timeout)
+        except BaseException:
+            sock.close()
+            raise
+        return _Conn(sock)
+
+    def _take(self, key) -> tuple[_Conn, bool]:
+        with self._lock:
+            idle = self._idle.get(key)
+            if idle:
+                return idle.pop(), True
+        return self._connect(key), False
+
+    def _give_back(self, key, conn: _Conn) -> None:
+        with self._lock:
+            self._idle.setdefault(key, []).append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            conns = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+        for c in conns:
+            c.close()
+
+    # -- requests ---------------------------------------------------------------------
+
+    def send(self, method: str, url: str, headers: dict, body=None, stream: bool = False):
+        """One request, following redirects; the body is read unless `stream`."""
+        from urllib.parse import urljoin, urlsplit
+
+        for _ in range(MAX_REDIRECTS + 1):
+            r = self._send_once(method, url, headers, body)
+            location = r.headers.get("location")
+            if r.status_code not in _REDIRECTS or not location:
+                if not stream:
+                    r.read()
+                return r
+            r.read()
+            target = urljoin(url, location)
+            if urlsplit(target)[:2] != urlsplit(url)[:2]:
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            if r.status_code == 303 or (r.status_code in (301, 302) and method == "POST"):
+                method, body = "GET", None
+            url = target
+        raise TransportError(f"too many redirects from {url.partition('?')[0]}")
+
+    def _send_once(self, method: str, url: str, headers: dict, body) -> Response:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        scheme = parts.scheme
+        if scheme not in ("http", "https"):
+            raise TransportError(f"unsupported URL scheme in {url!r}")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            raise TransportError(f"bad port in {url!r}") from None
+        host = parts.hostname or ""
+        key = (scheme, host, port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if any(c in target for c in " \t\r\n"):
+            raise TransportError(f"refusing a URL with blanks or line breaks: {target[:80]!r}")
+        head, chunks = self._encode(method, target, parts.netloc, headers, body)
+        while True:
+            try:
+                conn, reused = self._take(key)
+            except OSError as e:
+                raise TransportError(f"{method} {url.partition('?')[0]}: {_describe(e)}") from None
+            try:
+                self._write(conn, head, chunks)
+                return Response(conn, method, url, self, key)
+            except (OSError, TransportError) as e:
+                conn.close()
+                # A kept-alive connection the server closed meanwhile: try a fresh one, if
+                # the body can be sent again.
+                if reused and chunks is None:
+                    continue
+                raise TransportError(f"{method} {url.partition('?')[0]}: {_describe(e)}") from None
+
+    def send_many(self, method: str, urls: list[str], headers: dict) -> list:
+        """Body-less requests sent at once on separate connections, then their responses read
+        in order (the server works on them in parallel; no thread is started). An entry is
+        None where the request failed; the caller retries those its own way."""
+        from urllib.parse import urlsplit
+
+        sent: list = []
+        for url in urls:
+            parts = urlsplit(url)
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+                key = (parts.scheme, parts.hostname or "", port)
+                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+                head, _ = self._encode(method, target, parts.netloc, headers, None)
+                conn, _ = self._take(key)
+            except (OSError, ValueError, TransportError):
+                sent.append(None)
+                continue
+            try:
+                conn.sock.sendall(head)
+                sent.append((conn, key, url))
+            except OSError:
+                conn.close()
+                sent.append(None)
+        out: list = []
+        for item in sent:
+            if item is None:
+                out.append(None)
+                continue
+            conn, key, url = item
+            try:
+                r = Response(conn, method, url, self, key)
+                r.read()
+                out.append(r)
+            except (OSError, TransportError):
+                conn.close()
+                out.append(None)
+        return out
+
+    def _encode(self, method, target, netloc, headers, body) -> tuple[bytes, object]:
+        """The request head with the body folded in when it is bytes; else the body iterable."""
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {netloc}"]
+        names = {k.lower() for k in headers}
+        if self.user_agent and "user-agent" not in names:
+            lines.append(f"User-Agent: {self.user_agent}")
+        if "accept-encoding" not in names:
+            lines.append("Accept-Encoding: identity")
+        chunks = None
+        if body is None or isinstance(body, (bytes, bytearray, memoryview)):
+            if body is not None or method in ("POST", "PUT", "PATCH"):
+                lines.append(f"Content-Length: {len(body) if body is not None else 0}")
+        else:
+            chunks = body
+            if "content-length" not in names:
+                lines.append("Transfer-Encoding: chunked")
+        for k, v in headers.items():
+            if "\r" in k or "\n" in k or "\r" in str(v) or "\n" in str(v):
+                raise TransportError(f"refusing a header with a line break ({k})")
+            lines.append(f"{k}: {v}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        if chunks is None and body:
+            head += bytes(body)
+        return head, chunks
+
+    @staticmethod
+    def _write(conn: _Conn, head: bytes, chunks) -> None:
+        sock = conn.sock
+        sock.sendall(head)
+        if chunks is None:
+            return
+        chunked = b"Transfer-Encoding: chunked" in head
+        for chunk in chunks:
+            if not chunk:
+                continue
+            if chunked:
+                sock.sendall(b"%x\r\n" % len(chunk))
+                sock.sendall(chunk)
+                sock.sendall(b"\r\n")
+            else:
+                sock.sendall(chunk)
+        if chunked:
+            sock.sendall(b"0\r\n\r\n")
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e) or type(e).__name__
+    return text.splitlines()[0]
