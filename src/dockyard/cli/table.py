@@ -7,6 +7,8 @@ start-up cost does not grow with the number of commands. A `None` module marks a
 
 # path -> (module under dockyard.cli.commands or None for a group, one-line summary, aliases)
 COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
+    ("builder",): (None, "Manage builds", ()),
+    ("builder", "prune"): ("builder_prune", "Remove build cache", ()),
     ("container",): (None, "Manage containers", ()),
     ("container", "create"): ("create", "Create a new container", ()),
     ("container", "inspect"): (
@@ -42,6 +44,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
         (),
     ),
     ("image",): (None, "Manage images", ()),
+    ("image", "build"): ("build", "Build an image from a Dockerfile", ()),
     ("image", "history"): ("history", "Show the history of an image", ()),
     ("image", "import"): (
         "image_import",
@@ -72,6 +75,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
     ("system", "df"): ("system_df", "Show dockyard disk usage", ()),
     ("system", "info"): ("info", "Display system-wide information", ()),
     ("system", "prune"): ("system_prune", "Remove unused data", ()),
+    ("build",): ("build", "Build an image from a Dockerfile", ()),
     ("history",): ("history", "Show the history of an image", ()),
     ("images",): ("images", "List images", ()),
     ("import",): (

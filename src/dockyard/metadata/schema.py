@@ -100,6 +100,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (blob_digest, registry, repository)
         ) WITHOUT ROWID""",
     ),
+    # 4: the build cache (build/): one row per layer a build step made, keyed by the step's
+    # cache key; `slot` groups the results of "the same step" across builds so that a miss
+    # can say which input changed. build_checksums caches context file digests.
+    (
+        """CREATE TABLE build_cache (
+            key TEXT PRIMARY KEY,
+            slot TEXT NOT NULL,
+            diff_id TEXT NOT NULL,
+            blob_digest TEXT NOT NULL,
+            blob_size INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            inputs TEXT NOT NULL,
+            description TEXT NOT NULL,
+            created REAL NOT NULL,
+            last_used REAL NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX build_cache_by_slot ON build_cache(slot, created)",
+        """CREATE TABLE build_checksums (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            inode INTEGER NOT NULL,
+            digest TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

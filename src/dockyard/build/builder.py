@@ -1,0 +1,505 @@
+"""The build itself: stages in order, each step from the cache or executed, then the image.
+
+A stage's state is its image config, its layers and a cache key that chains the parent's
+key with each step's expanded instruction and inputs (file contents for COPY/ADD, the
+build args for RUN). Layer steps (RUN, COPY, ADD) are looked up in the cache by that key;
+metadata steps only change the config. On a miss the step says why it rebuilt (which file
+or arg changed, or which earlier step) when a previous build of the same step is known.
+"""
+
+import json
+import os
+import time
+
+from dockyard import dockerfile as D
+from dockyard.build import steps as ST
+from dockyard.build.options import BuildOptions, BuildResult, Events
+from dockyard.errors import InvalidArgument, Unsupported
+from dockyard.oci import mediatypes as mt
+
+OUTPUT_TAIL = 20  # lines of a failed RUN's output in its error
+
+
+def _h(*parts: str) -> str:
+    import hashlib
+
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+class Stage:
+    """A stage's state while it is built."""
+
+    def __init__(self, key: str, config, layers: list, chain: str, base_id: str):
+        self.key = key
+        self.config = config  # ImageConfig
+        self.layers = layers  # Descriptors
+        self.chain = chain
+        self.base_id = base_id
+        self.cmd_set = False
+
+
+class Builder:
+    def __init__(self, opts: BuildOptions, stores, lease, cache, resolve_base, events=None):
+        self.opts = opts
+        self.stores = stores
+        self.lease = lease
+        self.cache = cache  # BuildCacheDB
+        self.resolve_base = resolve_base  # name -> BaseImage
+        self.events = events or Events()
+        self._bases: dict[str, object] = {}
+        self._steps: list[list] = []
+        self._bpf = None
+        self._caps = None
+        self.created = self._now()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        ns = time.time_ns()
+        if self.opts.source_date_epoch is not None:
+            ns = self.opts.source_date_epoch * 1_000_000_000
+        secs, frac = divmod(ns, 1_000_000_000)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
+        return text + ("." + f"{frac:09d}".rstrip("0") if frac else "") + "Z"
+
+    def _base(self, name: str):
+        if name not in self._bases:
+            self._bases[name] = self.resolve_base(name)
+        return self._bases[name]
+
+    def _lowers(self, chain: str) -> list[str]:
+        return self.stores.snapshots.lowerdirs(chain) if chain else []
+
+    def _workdir(self) -> str:
+        root = os.path.join(self.opts.tmp_dir, "build-" + os.urandom(8).hex())
+        os.makedirs(root, 0o700)
+        return root
+
+    # -- the build ------------------------------------------------------------------------
+
+    def build(self) -> BuildResult:
+        from dockyard.build.context import BuildContext, read_dockerignore
+
+        t0 = time.monotonic()
+        df = D.parse(self.opts.dockerfile)
+        if not df.stages:
+            raise InvalidArgument("Dockerfile: file with no instructions")
+        args = dict(self.opts.build_args)
+
+        def base_env(image: str, platform):
+            if image.lower() == "scratch":
+                return {}
+            return ST.env_dict(self._base(image).config.config.env)
+
+        stages = D.evaluate(df, args, base_env=base_env)
+        graph = D.stage_graph(df, [s.base for s in stages])
+        needed = sorted(graph.needed(self.opts.target))
+        total = sum(1 + len(stages[i].steps) for i in needed)
+        self.ctx = BuildContext(
+            self.opts.context_dir, read_dockerignore(self.opts.context_dir), self.cache
+        )
+        built: dict[int, Stage] = {}
+        number = 0
+        for i in needed:
+            st = stages[i]
+            number += 1
+            self.events.step(number, total, df.stages[i].from_.original)
+            self._steps.append([df.stages[i].from_.original, False])
+            state = self._from(st, built, stages)
+            for j, step in enumerate(st.steps):
+                number += 1
+                self.events.step(number, total, step.instruction.original)
+                self._steps.append(
+                    [
+                        step.instruction.original,
+                        isinstance(step.instruction, (D.Run, D.Copy, D.Add)),
+                    ]
+                )
+                self._step(state, step, (i, j), built, stages)
+            built[i] = state
+        final = built[needed[-1]]
+        self.ctx.save()
+        result = self._result(final, df)
+        bases = {n: b.image_id for n, b in self._bases.items()}
+        result = result.replace(deps={"bases": bases, "paths": self.ctx.deps,
+                                      "steps": self._steps})  # fmt: skip
+        self.events.done(time.monotonic() - t0)
+        return result
+
+    def _from(self, st, built: dict, stages) -> Stage:
+        from dockyard.oci.image import ContainerConfig, ImageConfig
+
+        name = st.base
+        for k, prev in built.items():
+            if stages[k].name and stages[k].name == name.lower():
+                s = Stage(prev.key, prev.config, list(prev.layers), prev.chain, prev.base_id)
+                return s
+        if name.lower() == "scratch":
+            plat = D.host_platform()
+            cfg = ImageConfig(
+                architecture=plat.architecture,
+                os=plat.os,
+                variant=plat.variant,
+                config=ContainerConfig(
+                    env=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",)
+                ),
+            )
+            return Stage(_h("scratch"), cfg, [], "", "")
+        base = self._base(name)
+        cfg = base.config
+        if not cfg.config.env:
+            cfg = cfg.with_config(
+                env=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",)
+            )
+        return Stage(_h("image", base.image_id), cfg, list(base.layers), base.chain, base.image_id)
+
+    def _history(self, state: Stage, text: str, empty: bool) -> None:
+        from dockyard.oci.image import History
+
+        h = History(created=self.created, created_by=text, comment="buildkit.dockerfile.v0",
+                    empty_layer=empty)  # fmt: skip
+        state.config = state.config.replace(history=(*state.config.history, h))
+
+    def _step(self, state: Stage, step, pos: tuple[int, int], built: dict, stages) -> None:
+        inst = step.instruction
+        import dataclasses
+
+        canon = repr(dataclasses.replace(inst, line=0, end_line=0))
+        if isinstance(inst, D.Arg):
+            # values reach the key where they are used: expanded into an instruction, or
+            # in a RUN's environment (BuildKit: an unused arg change keeps the cache)
+            state.key = _h(state.key, "ARG", inst.original)
+            return
+        if not isinstance(inst, (D.Run, D.Copy, D.Add)):
+            cfg, state.cmd_set = ST.apply(state.config.config, inst, state.cmd_set)
+            state.config = state.config.replace(config=cfg)
+            if isinstance(inst, D.Maintainer):
+                state.config = state.config.replace(author=inst.maintainer)
+            state.key = _h(state.key, canon)
+            self._history(state, ST.created_by(inst), True)
+            return
+        if isinstance(inst, D.Run):
+            inputs = {"args": dict(sorted(step.build_args.items())), "files": {}}
+            if inst.mounts:
+                raise Unsupported(f"Dockerfile:{inst.line}: RUN --mount is not supported yet")
+        else:
+            inputs = {"args": {}, "files": self._copy_inputs(state, inst, built, stages)}
+        parent_key = state.key
+        key = _h(parent_key, canon, json.dumps(inputs, sort_keys=True))
+        slot = _h(self.ctx.root, str(pos), inst.original)
+        inputs["parent"] = parent_key
+        entry = None if self.opts.no_cache else self.cache.get(key)
+        if entry is not None and self._usable(state, entry):
+            self.events.cached()
+            self.cache.touch(key)
+            self._add_layer(state, entry.diff_id, entry.blob_digest, entry.blob_size)
+        else:
+            self.events.reason(self._why(slot, inputs, entry))
+            if isinstance(inst, D.Run):
+                layer, text = self._run(state, step)
+            else:
+                layer, text = self._copy(state, inst, built, stages)
+            self.cache.put(key, slot, layer.diff_id, layer.blob_digest, layer.blob_size,
+                           layer.size, json.dumps(inputs, sort_keys=True), text)  # fmt: skip
+            self._add_layer(state, layer.diff_id, layer.blob_digest, layer.blob_size)
+        state.key = key
+        if isinstance(inst, D.Run):
+            self._history(state, ST.created_by(inst, self._argv(state, inst)[0],
+                                               step.build_args), False)  # fmt: skip
+        else:
+            self._history(state, ST.created_by(inst), False)
+
+    def _usable(self, state: Stage, entry) -> bool:
+        from dockyard.build.layers import chain_of
+
+        chain = chain_of(state.chain, entry.diff_id)
+        return self.stores.content.has(entry.blob_digest) and (
+            self.stores.snapshots.get(chain) is not None
+        )
+
+    def _why(self, slot: str, inputs: dict, entry) -> str:
+        if self.opts.no_cache:
+            return "rebuilding: --no-cache"
+        if entry is not None:
+            return "rebuilding: the cached layer was removed"
+        prev = self.cache.latest_for_slot(slot)
+        if prev is None:
+            return "rebuilding: not built before"
+        old = json.loads(prev.inputs)
+        changed = sorted(
+            p
+            for p in set(old.get("files", {})) | set(inputs["files"])
+            if old.get("files", {}).get(p) != inputs["files"].get(p)
+        )
+        if changed:
+            more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
+            return "rebuilding: changed files: " + ", ".join(changed[:5]) + more
+        args = sorted(
+            k
+            for k in set(old.get("args", {})) | set(inputs["args"])
+            if old.get("args", {}).get(k) != inputs["args"].get(k)
+        )
+        if args:
+            return "rebuilding: changed build args: " + ", ".join(args)
+        if old.get("parent") != inputs["parent"]:
+            return "rebuilding: an earlier step changed"
+        return "rebuilding: the instruction changed"
+
+    def _add_layer(self, state: Stage, diff_id: str, blob: str, size: int) -> None:
+        from dockyard.build.layers import chain_of
+        from dockyard.oci.descriptor import Descriptor
+
+        self.lease.add("content", blob)
+        state.chain = chain_of(state.chain, diff_id)
+        self.lease.add("snapshot", state.chain)
+        state.layers.append(Descriptor(mt.OCI_LAYER, blob, size))
+        state.config = state.config.replace(diff_ids=(*state.config.diff_ids, diff_id))
+
+    # -- RUN ------------------------------------------------------------------------------
+
+    def _argv(self, state: Stage, inst) -> tuple[list[str], bytes | None]:
+        if not inst.shell:
+            return list(inst.command), None
+        shell = list(ST.shell_of(state.config.config))
+        cmd = inst.command[0] if inst.command else ""
+        if inst.heredocs:
+            doc = inst.heredocs[0]
+            if cmd.strip() in (f"<<{doc.name}", f"<<-{doc.name}", f"<<'{doc.name}'",
+                               f'<<"{doc.name}"', f"<<-'{doc.name}'"):  # fmt: skip
+                return [*shell, doc.content], None
+            return [*shell, cmd], doc.content.encode()
+        return [*shell, cmd], None
+
+    def _run(self, state: Stage, step):
+        from dockyard.build import layers, run
+        from dockyard.build.copy import Writer
+        from dockyard.build.merged import MergedView
+
+        inst = step.instruction
+        cfg = state.config.config
+        argv, stdin_data = self._argv(state, inst)
+        env = list(cfg.env or ())
+        have = {e.partition("=")[0] for e in env}
+        for k, v in {**step.build_args, **step.proxy}.items():
+            if k not in have:
+                env.append(f"{k}={v}")
+        lowers = self._lowers(state.chain)
+        uid = gid = groups = None
+        if cfg.user:
+            uid, gid, groups = self._user(lowers, cfg.user, inst.line)
+        if self._caps is None:
+            self._caps = run.default_caps()
+            self._bpf = run.seccomp_bpf(self.opts.data_root, self._caps)
+        work_root = self._workdir()
+        cwd = cfg.working_dir or "/"
+        tail: list[bytes] = []
+
+        def output(data: bytes) -> None:
+            tail.append(data)
+            if len(tail) > 256:
+                del tail[:128]
+            self.events.output(data)
+
+        try:
+            network = "host" if self.opts.network == "host" or inst.network == "host" else "none"
+            pre = os.path.join(work_root, "upper-pre")
+            os.mkdir(pre, 0o755)
+            view = MergedView(lowers)
+            if view.stat(cwd) is None:  # Docker creates a missing working dir
+                Writer(pre, view, None, None).ensure_dir(view.resolve(cwd))
+            code, upper = _run_prepared(run, argv, env, cwd, lowers, work_root, pre, uid, gid,
+                                        groups, self._bpf, self._caps, network, stdin_data,
+                                        output)  # fmt: skip
+            if code != 0:
+                text = b"".join(tail).decode(errors="replace").rstrip("\n").splitlines()
+                shown = "\n".join(text[-OUTPUT_TAIL:])
+                raise run.RunFailed(
+                    f"Dockerfile:{inst.line}: {inst.original.splitlines()[0]}: process "
+                    f'"{" ".join(argv)}" did not complete successfully: exit code: {code}'
+                    + (f"\n{shown}" if shown else "")
+                )
+            layer = layers.commit(self.stores, self.lease, state.chain, upper,
+                                  self.opts.source_date_epoch)  # fmt: skip
+        finally:
+            _remove(work_root)
+        return layer, " ".join(argv)
+
+    def _user(self, lowers, user: str, line: int):
+        from dockyard.build.merged import MergedView
+        from dockyard.build.users import resolve_user
+
+        return resolve_user(MergedView(lowers), user, line)
+
+    # -- COPY / ADD -----------------------------------------------------------------------
+
+    def _from_view(self, inst, built: dict, stages):
+        """(MergedView, key) of a COPY --from source, or (None, "") for the context."""
+        from dockyard.build.merged import MergedView
+
+        src = inst.from_ if isinstance(inst, D.Copy) else ""
+        if not src:
+            return None, ""
+        for k, prev in built.items():
+            if (stages[k].name and stages[k].name == src.lower()) or src == str(k):
+                return MergedView(self._lowers(prev.chain)), prev.key
+        if src.isdigit():
+            raise InvalidArgument(f"Dockerfile:{inst.line}: invalid stage index {src}")
+        base = self._base(src)
+        return MergedView(self._lowers(base.chain)), base.image_id
+
+    def _copy_inputs(self, state: Stage, inst, built: dict, stages) -> dict:
+        view, key = self._from_view(inst, built, stages)
+        if view is not None:
+            return {"from": key}
+        files: dict[str, str] = {}
+        for src in inst.sources:
+            if isinstance(inst, D.Add) and src.startswith(("http://", "https://", "git@")):
+                raise Unsupported(f"Dockerfile:{inst.line}: ADD from a URL is not supported")
+            for rel in self.ctx.resolve(src, inst.line):
+                files.update(self.ctx.fingerprint(self.ctx.walk(rel)))
+        for c in inst.contents:
+            files["<<" + c.path] = _h(c.data)
+        return files
+
+    def _copy(self, state: Stage, inst, built: dict, stages):
+        from dockyard.build import copy as C
+        from dockyard.build import layers
+        from dockyard.build.merged import MergedView
+
+        lowers = self._lowers(state.chain)
+        view = MergedView(lowers)
+        owner = C.parse_chown(inst.chown, view, inst.line)
+        chmod = C.parse_chmod(inst.chmod, inst.line)
+        work_root = self._workdir()
+        try:
+            layer_dir = os.path.join(work_root, "layer")
+            os.mkdir(layer_dir, 0o755)
+            w = C.Writer(layer_dir, view, owner, chmod)
+            parts, is_dir = C.dest_parts(view, inst.dest, state.config.config.working_dir)
+            n_sources = len(inst.sources) + len(inst.contents)
+            if n_sources > 1 and not is_dir:
+                raise InvalidArgument(
+                    f"Dockerfile:{inst.line}: When using {inst.keyword} with more than one "
+                    "source file, the destination must be a directory and end with a /"
+                )
+            src_view, _ = self._from_view(inst, built, stages)
+            for src in inst.sources:
+                if src_view is None:
+                    self._copy_context(w, inst, src, parts, is_dir)
+                else:
+                    self._copy_view(w, inst, src_view, src, parts, is_dir)
+            for c in inst.contents:
+                target = [*parts, *[p for p in c.path.split("/") if p]] if is_dir else parts
+                w.put_data(target, c.data.encode(), 0o644)
+            layer = layers.commit(self.stores, self.lease, state.chain, layer_dir,
+                                  self.opts.source_date_epoch)  # fmt: skip
+        finally:
+            _remove(work_root)
+        return layer, inst.original
+
+    def _copy_context(self, w, inst, src: str, parts: list[str], is_dir: bool) -> None:
+        from dockyard.build import copy as C
+
+        rels = self.ctx.resolve(src, inst.line)
+        into_dir = is_dir or len(rels) > 1
+        for rel in rels:
+            entries = self.ctx.walk(rel)
+            top = entries[0]
+            if top.kind == "dir":
+                w.ensure_dir(parts)
+                cut = len(rel) + 1 if rel else 0
+                for e in entries[1:]:
+                    w.put([*parts, *e.rel[cut:].split("/")], e.host, e.st, False)
+                continue
+            if isinstance(inst, D.Add) and top.kind == "file" and C.is_archive(top.host):
+                C.unpack(top.host, w.ensure_dir(parts))
+                continue
+            name = rel.rsplit("/", 1)[-1]
+            w.put([*parts, name] if into_dir else parts, top.host, top.st, False)
+
+    def _copy_view(self, w, inst, view, src: str, parts: list[str], is_dir: bool) -> None:
+        import stat
+
+        path = view.resolve(src)
+        found = view.lookup(path)
+        if found is None:
+            raise InvalidArgument(
+                f'Dockerfile:{inst.line}: failed to compute cache key: "/{src.lstrip("/")}": '
+                "not found"
+            )
+        host, st = found
+        if stat.S_ISDIR(st.st_mode):
+            w.ensure_dir(parts)
+            stack = [(path, [])]
+            while stack:
+                d, rel = stack.pop()
+                for name in view.listdir(d):
+                    hit = view.lookup([*d, name])
+                    if hit is None:
+                        continue
+                    w.put([*parts, *rel, name], hit[0], hit[1], True)
+                    if stat.S_ISDIR(hit[1].st_mode):
+                        stack.append(([*d, name], [*rel, name]))
+            return
+        name = path[-1] if path else ""
+        w.put([*parts, name] if is_dir else parts, host, st, True)
+
+    # -- the image ------------------------------------------------------------------------
+
+    def _result(self, final: Stage, df) -> BuildResult:
+        from dockyard import digest
+
+        size = 0
+        for d in final.layers:
+            rec = self.stores.meta.layer_for_blob(d.digest)
+            size += rec.size if rec is not None else 0
+        # The same steps from the cache give the same image (created times included).
+        key = _h("image", final.key, json.dumps(self.opts.labels, sort_keys=True),
+                 str(self.opts.source_date_epoch))  # fmt: skip
+        entry = None if self.opts.no_cache else self.cache.get(key)
+        if entry is not None and self.stores.content.has(entry.blob_digest):
+            from dockyard.oci.image import parse_image_config
+
+            data = self.stores.content.read(entry.blob_digest)
+            self.lease.add("content", entry.blob_digest)
+            created = parse_image_config(data).created
+            return BuildResult(data, tuple(final.layers), created, size, final.base_id)
+        result = self._new_result(final, size)
+        image_id = digest.sha256_bytes(result.config_bytes)
+        self.cache.put(key, "image", image_id, image_id, len(result.config_bytes), 0, "{}",
+                       "image")  # fmt: skip
+        return result
+
+    def _new_result(self, final: Stage, size: int) -> BuildResult:
+        cfg = final.config
+        if self.opts.labels:
+            labels = dict(cfg.config.labels or {})
+            labels.update(self.opts.labels)
+            cfg = cfg.with_config(labels=labels)
+        cfg = cfg.replace(created=self.created)
+        return BuildResult(cfg.to_bytes(), tuple(final.layers), self.created, size,
+                           final.base_id)  # fmt: skip
+
+
+def _run_prepared(run, argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, caps,
+                  network, stdin_data, output):  # fmt: skip
+    """Run with the step's working dir made beforehand: `pre` (holding only the dirs of
+    the working dir) becomes the upper dir."""
+    upper = os.path.join(work_root, "upper")
+    os.rename(pre, upper)
+    return run.run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
+                        bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
+                        output=output)  # fmt: skip
+
+
+def _remove(path: str) -> None:
+    from dockyard.build.copy import remove_tree
+
+    remove_tree(path)
+
+
+def build(opts: BuildOptions, stores, lease, cache, resolve_base, events=None) -> BuildResult:
+    """Build the image `opts` describes; the caller records it."""
+    if opts.network not in ("none", "host", "default"):
+        raise InvalidArgument(f"network mode {opts.network!r} not supported by the builder")
+    return Builder(opts, stores, lease, cache, resolve_base, events).build()

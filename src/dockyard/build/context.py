@@ -1,0 +1,225 @@
+"""The build context: a folder, filtered by .dockerignore, read without leaving it.
+
+Sources named by COPY/ADD are resolved inside the context root (symlinks followed but
+clamped to the root, `..` refused); below a source directory nothing is followed: a symlink
+is copied as a symlink. File contents are hashed once per (path, size, mtime_ns, inode)
+— the checksum cache lives in sqlite so a cached build reads no file data.
+"""
+
+import os
+import stat
+
+from dockyard.errors import InvalidArgument, NotFound
+
+CHUNK = 1 << 20
+
+
+class Entry:
+    """One context path under a source: its kind and what identifies its content."""
+
+    __slots__ = ("host", "kind", "rel", "st")
+
+    def __init__(self, rel: str, host: str, st: os.stat_result, kind: str):
+        self.rel = rel  # relative to the context root, "/"-separated
+        self.host = host
+        self.st = st
+        self.kind = kind  # "file" | "dir" | "link" | "other"
+
+
+class BuildContext:
+    def __init__(self, root: str, ignore_patterns: list[str], db=None):
+        from dockyard.dockerfile import PatternMatcher
+
+        self.root = os.path.realpath(root)
+        self.matcher = PatternMatcher(ignore_patterns) if ignore_patterns else None
+        self._db = db
+        self._known: dict[str, tuple[int, int, int, str]] | None = None
+        self._new: list[tuple[str, int, int, int, str]] = []
+        # every host path the build looked at -> its identity (None: absent), so that a
+        # later build of the same Dockerfile can tell nothing changed without parsing it
+        self.deps: dict[str, list[int] | None] = {}
+        self.dep(os.path.join(self.root, ".dockerignore"))
+
+    def dep(self, path: str, st: os.stat_result | None = None) -> None:
+        if st is None:
+            try:
+                st = os.lstat(path)
+            except OSError:
+                self.deps[path] = None
+                return
+        self.deps[path] = identity(st)
+
+    # -- resolving sources ----------------------------------------------------------------
+
+    def _ignored(self, rel: str) -> bool:
+        return self.matcher is not None and self.matcher.matches(rel)
+
+    def resolve(self, source: str, line: int) -> list[str]:
+        """Context-relative paths a COPY source names (globs expanded), or NotFound."""
+        clean = os.path.normpath("/" + source.replace("\\", "/")).lstrip("/")
+        raw = os.path.normpath(source)
+        if raw == ".." or raw.startswith("../"):
+            raise InvalidArgument(
+                f"Dockerfile:{line}: forbidden path outside the build context: {source}"
+            )
+        if clean in ("", "."):
+            return [""]
+        if any(c in clean for c in "*?["):
+            found = self._glob(clean.split("/"))
+            if not found:
+                raise NotFound(f'Dockerfile:{line}: no source files were specified for "{source}"')
+            return found
+        parts = clean.split("/")
+        for i in range(len(parts)):  # each dir on the way: a replaced link changes its mtime
+            self.dep(os.path.join(self.root, *parts[:i]))
+        self.dep(self.host(clean))
+        if self._ignored(clean) or not os.path.lexists(self.host(clean)):
+            raise NotFound(f'Dockerfile:{line}: failed to compute cache key: "/{clean}": not found')
+        return [clean]
+
+    def _glob(self, parts: list[str]) -> list[str]:
+        from fnmatch import fnmatchcase
+
+        current = [""]
+        for i, part in enumerate(parts):
+            nxt = []
+            for base in current:
+                d = self.host(base) if base else self.root
+                self.dep(d)
+                try:
+                    names = sorted(os.listdir(d))
+                except (NotADirectoryError, FileNotFoundError):
+                    continue
+                for name in names:
+                    if fnmatchcase(name, part):
+                        rel = f"{base}/{name}" if base else name
+                        if not self._ignored(rel):
+                            nxt.append(rel)
+            current = nxt
+            if i < len(parts) - 1:
+                current = [c for c in current if os.path.isdir(self.host(c))]
+        return current
+
+    def host(self, rel: str) -> str:
+        """The host path of `rel`, symlinks resolved but never leaving the root."""
+        from dockyard.archive.safepath import resolve_in_root
+
+        return resolve_in_root(self.root, "/" + rel) if rel else self.root
+
+    def walk(self, rel: str) -> list[Entry]:
+        """`rel` and (for a directory) everything below it that .dockerignore keeps,
+        in sorted order; the top is followed (inside the root), nothing below it is."""
+        top = self.host(rel)
+        st = os.stat(top) if os.path.exists(top) else os.lstat(top)
+        out = [Entry(rel, top, st, _kind(st.st_mode))]
+        self.dep(top)
+        if out[0].kind != "dir":
+            return out
+        stack = [(rel, top)]
+        while stack:
+            r, h = stack.pop()
+            with os.scandir(h) as it:
+                items = sorted(it, key=lambda d: d.name)
+            for d in items:
+                child = f"{r}/{d.name}" if r else d.name
+                if self._ignored(child):
+                    if d.is_dir(follow_symlinks=False) and not self.matcher.can_skip_dir(child):
+                        stack.append((child, d.path))  # a later !exception may keep a child
+                    continue
+                cst = d.stat(follow_symlinks=False)
+                self.dep(d.path, cst)
+                e = Entry(child, d.path, cst, _kind(cst.st_mode))
+                out.append(e)
+                if e.kind == "dir":
+                    stack.append((child, d.path))
+        out.sort(key=lambda e: e.rel)
+        return out
+
+    # -- checksums ------------------------------------------------------------------------
+
+    def checksum(self, e: Entry) -> str:
+        """The sha256 of a regular file's content, from the cache when its identity holds."""
+        if self._known is None:
+            self._known = self._db.checksums(self.root + "/") if self._db is not None else {}
+        st = e.st
+        ident = (st.st_size, st.st_mtime_ns, st.st_ino)
+        hit = self._known.get(e.host)
+        if hit is not None and hit[:3] == ident:
+            return hit[3]
+        digest = _hash_file(e.host)
+        self._known[e.host] = (*ident, digest)
+        self._new.append((e.host, *ident, digest))
+        return digest
+
+    def fingerprint(self, entries: list[Entry]) -> dict[str, str]:
+        """rel -> what a copy of it depends on (content, mode, owner-independent)."""
+        out = {}
+        for e in entries:
+            mode = stat.S_IMODE(e.st.st_mode)
+            if e.kind == "file":
+                out[e.rel] = f"f{mode:o}:{self.checksum(e)}"
+            elif e.kind == "link":
+                out[e.rel] = f"l:{os.readlink(e.host)}"
+            elif e.kind == "dir":
+                out[e.rel] = f"d{mode:o}"
+        return out
+
+    def save(self) -> None:
+        if self._db is not None and self._new:
+            self._db.put_checksums(self._new)
+            self._new = []
+
+
+def identity(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode]
+
+
+def unchanged(deps: dict) -> bool:
+    """Does every recorded path still have the identity it had?"""
+    for path, ident in deps.items():
+        try:
+            now = identity(os.lstat(path))
+        except OSError:
+            now = None
+        if now != ident:
+            return False
+    return True
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISLNK(mode):
+        return "link"
+    return "other"
+
+
+def _hash_file(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        while n := os.readv(fd, [buf]):
+            h.update(view[:n])
+    finally:
+        os.close(fd)
+    return "sha256:" + h.hexdigest()
+
+
+def read_dockerignore(root: str) -> list[str]:
+    from dockyard.dockerfile import read_dockerignore as parse
+
+    try:
+        fd = os.open(os.path.join(root, ".dockerignore"), os.O_RDONLY | os.O_NOFOLLOW)
+    except (FileNotFoundError, OSError):
+        return []
+    try:
+        data = os.read(fd, 1 << 20)
+    finally:
+        os.close(fd)
+    return parse(data)

@@ -1,0 +1,99 @@
+"""Committing a build step's layer dir: an uncompressed tar blob and a snapshot.
+
+The dir (an overlay upper of a RUN, or the files a COPY wrote) is written once as a tar
+into the content store while it is hashed — uncompressed, so the blob digest is the diff
+id and no time goes to compression — then the dir itself becomes the snapshot (a rename,
+no copy) keyed by the chain id.
+"""
+
+import os
+
+from dockyard.oci import mediatypes as mt
+
+
+class Layer:
+    __slots__ = ("blob_digest", "blob_size", "chain", "diff_id", "size")
+
+    def __init__(self, diff_id: str, blob_digest: str, blob_size: int, size: int, chain: str):
+        self.diff_id = diff_id
+        self.blob_digest = blob_digest
+        self.blob_size = blob_size
+        self.size = size
+        self.chain = chain
+
+
+class _Sink:
+    """The file interface the tar writer writes to, feeding a ContentWriter."""
+
+    def __init__(self, writer):
+        self._w = writer
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._w.write(data)
+        n = len(data)
+        self.size += n
+        return n
+
+    def flush(self) -> None:
+        pass
+
+
+def chain_of(parent_chain: str, diff_id: str) -> str:
+    from dockyard import digest
+
+    if not parent_chain:
+        return diff_id
+    return digest.sha256_bytes(f"{parent_chain} {diff_id}".encode())
+
+
+def _tree_size(root: str) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def commit(stores, lease, parent_chain: str, layer_dir: str, mtime: int | None) -> Layer:
+    """Store `layer_dir` as a layer on top of `parent_chain`; the dir is consumed."""
+    from dockyard.archive.tarwriter import write_tree
+    from dockyard.metadata.records import LayerRecord
+
+    w = stores.content.writer("build-" + os.urandom(12).hex())
+    ok = False
+    try:
+        sink = _Sink(w)
+        write_tree(layer_dir, sink, overlay_upper=True, mtime=mtime)
+        blob_size = sink.size
+        digest = w.commit()
+        ok = True
+    finally:
+        if not ok and not w.closed:
+            w.abort()
+    lease.add("content", digest)
+    chain = chain_of(parent_chain, digest)
+    lease.add("snapshot", chain)
+
+    def fill(target: str) -> int:
+        size = _tree_size(layer_dir)
+        os.rmdir(target)
+        try:
+            os.rename(layer_dir, target)
+        except OSError:  # another filesystem: unpack the blob instead
+            from dockyard.archive.apply import apply_layer
+
+            os.mkdir(target, 0o755)
+            with stores.content.open(digest) as f:
+                apply_layer(f, target, whiteouts="overlay")
+        return size
+
+    snap = stores.snapshots.create(chain, parent_chain, fill)
+    stores.meta.put_layer(LayerRecord(digest, digest, mt.OCI_LAYER, blob_size, snap.size))
+    return Layer(digest, digest, blob_size, snap.size, chain)

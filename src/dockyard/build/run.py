@@ -1,0 +1,137 @@
+"""Running a RUN step: an isolated container on an overlay of the parent snapshot.
+
+A small launcher over `dockyard.linux`: the init is cloned into new namespaces (network
+none by default: only loopback), its root is an overlay of the parent's snapshot dirs with
+a fresh upper dir mounted `volatile` (a build step's upper is committed or thrown away, so
+no syncfs at unmount), Docker's default capabilities and seccomp profile apply, and its
+output is streamed to the caller. The upper dir is the step's layer.
+"""
+
+import os
+
+from dockyard.errors import FailedPrecondition
+
+
+class RunFailed(FailedPrecondition):
+    """A RUN command exited non-zero."""
+
+
+def default_caps() -> frozenset[int]:
+    from dockyard.linux import caps
+
+    return caps.resolve()
+
+
+def seccomp_bpf(root: str, caps: frozenset[int]) -> bytes | None:
+    """Docker's default profile for `caps`, compiled once: a small index keyed by the
+    capabilities, kernel and machine names the cached program, so a build does not
+    rebuild the profile to find it."""
+    from dockyard.linux import caps as C
+    from dockyard.linux.seccomp import cache
+
+    u = os.uname()
+    key = f"{C.mask(caps):x}-{u.release}-{u.machine}"
+    index = os.path.join(root, "seccomp", "build-index", key)
+    try:
+        with open(index) as f:
+            data = cache.read(f.read(4096))
+        if data is not None:
+            return data
+    except OSError:
+        pass
+    from dockyard.linux.seccomp import profile
+    from dockyard.linux.seccomp.default import default_profile
+
+    resolved = profile.resolve(default_profile(), C.names(caps))
+    path, data = cache.get_or_compile(os.path.join(root, "seccomp"), resolved)
+    os.makedirs(os.path.dirname(index), 0o700, exist_ok=True)
+    tmp = f"{index}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(path)
+    os.rename(tmp, index)
+    return data
+
+
+def run_step(
+    argv: list[str],
+    env: list[str],
+    cwd: str,
+    lowers: list[str],
+    work_root: str,
+    *,
+    uid: int | None,
+    gid: int | None,
+    groups: tuple[int, ...] | None,
+    bpf: bytes | None,
+    caps: frozenset[int],
+    network: str,
+    stdin_data: bytes | None,
+    output,
+) -> tuple[int, str]:
+    """Run `argv` and return (exit code, upper dir). `output(bytes)` gets its stdout+stderr."""
+    from dockyard.linux import init as I
+    from dockyard.linux import mounts as M
+    from dockyard.linux import syscalls as S
+
+    rootfs = os.path.join(work_root, "rootfs")
+    upper = os.path.join(work_root, "upper")
+    work = os.path.join(work_root, "work")
+    for d in (rootfs, upper, work):
+        if not os.path.isdir(d):
+            os.mkdir(d, 0o755)
+    if not lowers:
+        empty = os.path.join(work_root, "empty")
+        os.mkdir(empty, 0o755)
+        lowers = [empty]
+    spec = M.RootfsSpec(
+        rootfs=rootfs, lowerdirs=tuple(lowers), upperdir=upper, workdir=work, volatile=True
+    )
+    ns = I.DEFAULT_NAMESPACES
+    if network == "host":
+        ns &= ~S.CLONE_NEWNET
+    out_r, out_w = os.pipe2(os.O_CLOEXEC)
+    in_r = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    if stdin_data is not None:
+        # a file, not a pipe: no writer thread next to clone(), and no blocking writes
+        os.close(in_r)
+        path = os.path.join(work_root, "stdin")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, stdin_data)
+        finally:
+            os.close(fd)
+        in_r = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    cfg = I.InitConfig(
+        argv=tuple(argv),
+        env=tuple(env),
+        cwd=cwd,
+        hostname="buildkitsandbox",
+        namespaces=ns,
+        rootfs=spec,
+        caps=caps,
+        uid=uid,
+        gid=gid,
+        groups=groups,
+        no_new_privs=True,
+        seccomp_bpf=bpf,
+        stdio=(in_r, out_w, out_w),
+        loopback=bool(ns & S.CLONE_NEWNET),
+    )
+    try:
+        init = I.spawn(cfg)
+    finally:
+        os.close(in_r)
+        os.close(out_w)
+    try:
+        init.wait_exec()
+    except BaseException:
+        os.close(out_r)
+        raise
+    while True:
+        data = os.read(out_r, 1 << 16)
+        if not data:
+            break
+        output(data)
+    os.close(out_r)
+    _, status = os.waitpid(init.pid, 0)
+    return os.waitstatus_to_exitcode(status), upper

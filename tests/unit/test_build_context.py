@@ -1,0 +1,95 @@
+"""The build context: source resolution inside the root, globs, .dockerignore, and the
+checksum cache keyed by (path, size, mtime_ns, inode)."""
+
+import os
+
+import pytest
+
+from dockyard.build import context as CX
+from dockyard.build.context import BuildContext
+from dockyard.errors import InvalidArgument, NotFound
+
+
+class FakeDB:
+    """The two checksum methods of BuildCacheDB, in memory."""
+
+    def __init__(self):
+        self.rows = {}
+
+    def checksums(self, prefix):
+        return {p: v for p, v in self.rows.items() if p.startswith(prefix)}
+
+    def put_checksums(self, rows):
+        for path, size, mtime, ino, digest in rows:
+            self.rows[path] = (size, mtime, ino, digest)
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    root = tmp_path / "ctx"
+    for name, data in {"a.txt": "a", "b.txt": "b", "src/x.py": "x", "src/y.py": "y",
+                       "src/sub/z.py": "z", "logs/1.log": "1", "c.md": "c"}.items():  # fmt: skip
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(data)
+    return root
+
+
+def test_globs_and_plain_sources(ctx):
+    c = BuildContext(str(ctx), [])
+    assert c.resolve("*.txt", 2) == ["a.txt", "b.txt"]
+    assert c.resolve("src/*.py", 2) == ["src/x.py", "src/y.py"]
+    assert c.resolve("./src/", 2) == ["src"]
+    assert c.resolve(".", 2) == [""]
+    with pytest.raises(NotFound, match="Dockerfile:2: no source files"):
+        c.resolve("*.none", 2)
+    with pytest.raises(NotFound, match=r'Dockerfile:5: .*"/missing": not found'):
+        c.resolve("missing", 5)
+
+
+def test_parent_paths_are_refused(ctx):
+    c = BuildContext(str(ctx), [])
+    with pytest.raises(InvalidArgument, match="outside the build context"):
+        c.resolve("../etc/passwd", 3)
+
+
+def test_dockerignore_hides_paths_and_keeps_exceptions(ctx):
+    c = BuildContext(str(ctx), ["logs", "src/**/*.py", "!src/x.py"])
+    rels = [e.rel for e in c.walk("")]
+    assert "logs" not in rels and "logs/1.log" not in rels
+    assert "src/x.py" in rels and "src/y.py" not in rels and "src/sub/z.py" not in rels
+    with pytest.raises(NotFound):
+        c.resolve("logs/1.log", 4)
+    assert c.resolve("*.txt", 4) == ["a.txt", "b.txt"]
+
+
+def test_walk_does_not_follow_links_below_the_source(ctx, tmp_path):
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret").write_text("s")
+    os.symlink(str(tmp_path / "outside"), ctx / "src" / "out")
+    kinds = {e.rel: e.kind for e in BuildContext(str(ctx), []).walk("src")}
+    assert kinds["src/out"] == "link" and "src/out/secret" not in kinds
+    # the top is resolved inside the root: an absolute link names the context's own path
+    os.symlink(str(tmp_path / "outside"), ctx / "top")
+    assert BuildContext(str(ctx), []).host("top") == os.path.join(
+        os.path.realpath(ctx), str(tmp_path / "outside").lstrip("/")
+    )
+
+
+def test_checksums_are_cached_by_identity(ctx, monkeypatch):
+    db = FakeDB()
+    c = BuildContext(str(ctx), [], db)
+    fp = c.fingerprint(c.walk("src"))
+    c.save()
+    assert fp["src/x.py"].startswith("f644:sha256:") and fp["src"].startswith("d")
+    hashed = []
+    real = CX._hash_file
+    monkeypatch.setattr(CX, "_hash_file", lambda p: hashed.append(p) or real(p))
+    c2 = BuildContext(str(ctx), [], db)
+    assert c2.fingerprint(c2.walk("src")) == fp
+    assert hashed == []  # nothing was read again
+    (ctx / "src" / "x.py").write_text("changed!")
+    c3 = BuildContext(str(ctx), [], db)
+    fp3 = c3.fingerprint(c3.walk("src"))
+    assert [os.path.basename(p) for p in hashed] == ["x.py"]
+    assert fp3["src/x.py"] != fp["src/x.py"] and fp3["src/y.py"] == fp["src/y.py"]
