@@ -44,8 +44,21 @@ GOALS: dict[str, Goal] = {
     "build-changed": Goal("build", "build changed", "buildkit", "time", 0.25),
     "build-cached": Goal("build", "build cached", "buildkit", "time", 0.33),
     "registry-push": Goal("registry", "registry push", "docker-registry", "throughput", 1.2),
+    "registry-push-1": Goal(
+        "registry", "registry push, 1 layer", "docker-registry", "throughput", 1.2
+    ),
     "registry-pull": Goal("registry", "registry pull", "docker-registry", "throughput", 1.0),
-    "registry-client": Goal("registry", "registry client", "skopeo", "throughput", 1.0),
+    "registry-pull-1": Goal(
+        "registry", "registry pull, 1 layer", "docker-registry", "throughput", 1.0
+    ),
+    "registry-pull-20": Goal(
+        "registry", "registry pull, 20 clients", "docker-registry", "throughput", 1.0
+    ),
+    "registry-client": Goal("registry", "registry client push", "skopeo", "throughput", 1.0),
+    "registry-client-pull": Goal(
+        "registry", "registry client pull", "skopeo → containers-storage", "throughput", 1.0
+    ),
+    "registry-repush": Goal("registry", "registry client no-op re-push", "skopeo", "time", 1.0),
 }
 
 

@@ -143,3 +143,51 @@ def test_redirected_blob_gets_no_credentials(dy, reg):
         assert info["Id"] == img.config_digest
     finally:
         storage.stop()
+
+
+# -- the first round of HEADs goes out with the ping (an anonymous client saves a round trip)
+
+
+def _heads(reg, img, tag: str = "1", creds=None):
+    from dockyard.remote.client import RegistryClient
+    from dockyard.remote.transfer import blobs_exist
+
+    missing = sha256(b"not there")
+    with RegistryClient(reg.host, "app", creds) as client:
+        exist, remote = blobs_exist(client, [*img.layer_digests, missing], tag)
+    return exist, remote
+
+
+def test_heads_sent_with_the_ping_are_answered_once(reg):
+    img = make_image([{"a": b"1"}, {"b": b"2"}])
+    reg.add("app", "1", img)
+    exist, remote = _heads(reg, img)
+    assert exist == [True, True, False]
+    assert remote == "" or remote == img.digest
+    paths = [p for m, p, _ in reg.requests]
+    assert paths.count("/v2/") == 1
+    assert len(paths) == len(set(paths)) == 5  # the ping, three blobs, the manifest
+
+
+def test_heads_sent_with_the_ping_are_asked_again_with_credentials(reg):
+    from dockyard.errors import PermissionDenied
+    from dockyard.remote.credentials import Credentials
+
+    img = make_image([{"a": b"1"}])
+    reg.add("app", "1", img)
+    reg.basic = "u:p"
+    with pytest.raises(PermissionDenied):
+        _heads(reg, img)  # anonymous: the 401s are not taken for "missing"
+    reg.requests.clear()
+    exist, _ = _heads(reg, img, creds=Credentials("u", "p"))
+    assert exist == [True, False]
+    assert all(auth for _, auth in reg.auth_seen[-3:])
+
+
+def test_ping_failing_on_the_first_try_falls_back_to_the_retrying_ping(reg):
+    img = make_image([{"a": b"1"}])
+    reg.add("app", "1", img)
+    reg.fail_5xx["/v2/"] = 1
+    exist, _ = _heads(reg, img)
+    assert exist == [True, False]
+    assert [p for m, p, _ in reg.requests].count("/v2/") == 2

@@ -76,6 +76,8 @@ def test_repush_uploads_nothing_and_keeps_the_digest(dy, reg, busybox_tar):
     assert reg.writes() == []
     # the tag already names this manifest: nothing at all is written
     assert {m for m, *_ in reg.log} <= {"GET", "HEAD"}
+    # one ping and one round of HEADs (layer, config, tag), nothing else
+    assert sorted(m for m, *_ in reg.log) == ["GET", "HEAD", "HEAD", "HEAD"]
     digest = [ln for ln in first.splitlines() if "digest:" in ln]
     assert digest == [ln for ln in second.splitlines() if "digest:" in ln]
 

@@ -92,3 +92,79 @@ def test_request_encoding():
         c._encode("GET", "/", "h", {"X": "a\r\nInjected: 1"}, None)
     with pytest.raises(TransportError, match="blanks or line breaks"):
         c.send("GET", "http://127.0.0.1:1/a b", {})
+
+
+@pytest.mark.parametrize(
+    ("url", "want"),
+    [
+        ("http://reg:5000/v2/", ("http", "reg", 5000, "reg:5000", "/v2/")),
+        ("HTTPS://Reg.Example/v2/a/b?x=1&y=2", ("https", "reg.example", 443, "Reg.Example",
+                                               "/v2/a/b?x=1&y=2")),
+        ("http://reg?q=1", ("http", "reg", 80, "reg", "/?q=1")),
+        ("http://reg/p#frag", ("http", "reg", 80, "reg", "/p")),
+        ("http://user:pw@reg:81/p", ("http", "reg", 81, "user:pw@reg:81", "/p")),
+        ("http://[::1]:5000/v2/", ("http", "::1", 5000, "[::1]:5000", "/v2/")),
+        ("https://[fe80::1]/", ("https", "fe80::1", 443, "[fe80::1]", "/")),
+    ],
+)  # fmt: skip
+def test_split_url(url, want):
+    from dockyard.remote.http import split_url
+
+    assert split_url(url) == want
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://reg/x", "reg:5000/v2/", "http://reg:99999/", "http://reg:5x/", "http://:80/",
+     "http://[::1]x/", "http://reg:٣/"],
+)  # fmt: skip
+def test_split_url_refuses_what_is_not_an_http_url(url):
+    from dockyard.remote.http import split_url
+
+    with pytest.raises(TransportError):
+        split_url(url)
+
+
+def test_requests_over_plain_tcp_reuse_the_connection():
+    """A real loopback server: connect, keep-alive reuse, and a HEAD next to a GET at once."""
+    import threading
+
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    accepted = []
+
+    def answer(conn):
+        f = conn.makefile("rb")
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            while f.readline() not in (b"\r\n", b""):
+                pass
+            body = b"" if line.startswith(b"HEAD ") else b"ok"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + body)
+
+    def serve():
+        for _ in range(2):
+            conn, _ = srv.accept()
+            accepted.append(conn)
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    http = HttpClient(verify=False)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert http.send("GET", base + "/a", {}).read() == b"ok"
+        assert http.send("GET", base + "/b", {}).read() == b"ok"  # same connection
+        rs = http.send_many(["GET", "HEAD"], [base + "/c", base + "/d"], {})
+        assert [r.status_code for r in rs] == [200, 200]
+        assert rs[0].read() == b"ok" and rs[1].read() == b""
+    finally:
+        http.close()
+        t.join(5)
+        for c in accepted:
+            c.shutdown(socket.SHUT_RDWR)
+            c.close()
+        srv.close()
+    assert len(accepted) == 2  # the first two requests shared one connection

@@ -1,9 +1,9 @@
 """Parsing `WWW-Authenticate` challenges and building token requests (pure code)."""
 
-from typing import NamedTuple
+from dockyard.record import Record
 
 
-class Challenge(NamedTuple):  # NamedTuple, not a dataclass: no code generation at import
+class Challenge(Record):  # not a dataclass or NamedTuple: nothing to import or generate
     scheme: str  # lowercase: "bearer", "basic"
     params: dict[str, str]
 

@@ -9,16 +9,16 @@ the server). The file is rewritten atomically (0600) and keys it does not know a
 """
 
 import os
-from typing import NamedTuple
 
 from dockyard.errors import FailedPrecondition, InvalidArgument, NotFound
+from dockyard.record import Record
 from dockyard.remote.hosts import normalize_server
 
 CONFIG_FILE = "config.json"
 TOKEN_USER = "<token>"  # a helper's Username when the Secret is an identity (refresh) token
 
 
-class Credentials(NamedTuple):
+class Credentials(Record):  # a Record, not a NamedTuple: typing costs ~2 ms to import
     username: str = ""
     password: str = ""
     identity_token: str = ""

@@ -7,8 +7,9 @@ http.client ~15 ms (it parses headers with the email package), more than a no-op
 on the wire. What a registry client needs of HTTP/1.1 is small and is all here.
 """
 
-import socket
-import threading
+import _socket  # the socket module costs ~2 ms to import (enum, selectors, array)
+import io
+from _thread import allocate_lock  # threading costs ~0.6 ms to import; a lock is all we need
 
 MAX_REDIRECTS = 10
 MAX_HEADER_LINE = 64 << 10
@@ -43,6 +44,21 @@ class Headers:
         return name.lower() in self._d
 
 
+class _SockReader(io.RawIOBase):
+    """The raw byte stream of a socket, for a BufferedReader (socket.makefile without the
+    socket module: a TLS socket from ssl works the same way)."""
+
+    def __init__(self, sock):
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        return self._sock.recv_into(b)
+
+
 class _Conn:
     """One socket with its buffered reader."""
 
@@ -50,7 +66,7 @@ class _Conn:
 
     def __init__(self, sock):
         self.sock = sock
-        self.rfile = sock.makefile("rb", buffering=_BUF)
+        self.rfile = io.BufferedReader(_SockReader(sock), _BUF)
 
     def close(self) -> None:
         try:
@@ -207,7 +223,7 @@ class HttpClient:
         self.timeout = timeout
         self.user_agent = user_agent
         self._idle: dict[tuple, list] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._ssl = None
 
     # -- connections ------------------------------------------------------------------
@@ -226,10 +242,16 @@ class HttpClient:
 
     def _connect(self, key) -> _Conn:
         scheme, host, port = key
-        sock = socket.create_connection((host, port), timeout=min(self.timeout, 15.0))
+        # An ASCII name goes as bytes: a str is encoded with the idna codec, an import of its own
+        addr = host.encode() if host.isascii() else host
+        sock = _open_socket(addr, port, min(self.timeout, 15.0))
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             if scheme == "https":
+                import socket  # ssl wraps socket.socket objects only (and imports it anyway)
+
+                sock = socket.socket(sock.family, sock.type, sock.proto, sock.detach())
+                sock.settimeout(min(self.timeout, 15.0))
                 sock = self._context().wrap_socket(sock, server_hostname=host)
             sock.settimeout(self.timeout)
         except BaseException:
@@ -259,8 +281,6 @@ class HttpClient:
 
     def send(self, method: str, url: str, headers: dict, body=None, stream: bool = False):
         """One request, following redirects; the body is read unless `stream`."""
-        from urllib.parse import urljoin, urlsplit
-
         for _ in range(MAX_REDIRECTS + 1):
             r = self._send_once(method, url, headers, body)
             location = r.headers.get("location")
@@ -269,8 +289,10 @@ class HttpClient:
                     r.read()
                 return r
             r.read()
+            from urllib.parse import urljoin  # only for redirects
+
             target = urljoin(url, location)
-            if urlsplit(target)[:2] != urlsplit(url)[:2]:
+            if _origin(target) != _origin(url):
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             if r.status_code == 303 or (r.status_code in (301, 302) and method == "POST"):
                 method, body = "GET", None
@@ -278,22 +300,11 @@ class HttpClient:
         raise TransportError(f"too many redirects from {url.partition('?')[0]}")
 
     def _send_once(self, method: str, url: str, headers: dict, body) -> Response:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(url)
-        scheme = parts.scheme
-        if scheme not in ("http", "https"):
-            raise TransportError(f"unsupported URL scheme in {url!r}")
-        try:
-            port = parts.port or (443 if scheme == "https" else 80)
-        except ValueError:
-            raise TransportError(f"bad port in {url!r}") from None
-        host = parts.hostname or ""
+        scheme, host, port, netloc, target = split_url(url)
         key = (scheme, host, port)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if any(c in target for c in " \t\r\n"):
-            raise TransportError(f"refusing a URL with blanks or line breaks: {target[:80]!r}")
-        head, chunks = self._encode(method, target, parts.netloc, headers, body)
+        if any(c in target or c in netloc for c in " \t\r\n"):
+            raise TransportError(f"refusing a URL with blanks or line breaks: {url[:80]!r}")
+        head, chunks = self._encode(method, target, netloc, headers, body)
         while True:
             try:
                 conn, reused = self._take(key)
@@ -310,27 +321,27 @@ class HttpClient:
                     continue
                 raise TransportError(f"{method} {url.partition('?')[0]}: {_describe(e)}") from None
 
-    def send_many(self, method: str, urls: list[str], headers: dict) -> list:
+    def send_many(self, method: str | list[str], urls: list[str], headers: dict) -> list:
         """Body-less requests sent at once on separate connections, then their responses read
-        in order (the server works on them in parallel; no thread is started). An entry is
-        None where the request failed; the caller retries those its own way."""
-        from urllib.parse import urlsplit
-
+        in order (the server works on them in parallel; no thread is started). `method` is one
+        for all or one per URL. An entry is None where the request failed; the caller retries
+        those its own way."""
+        methods = [method] * len(urls) if isinstance(method, str) else list(method)
         sent: list = []
-        for url in urls:
-            parts = urlsplit(url)
+        for method, url in zip(methods, urls, strict=True):
             try:
-                port = parts.port or (443 if parts.scheme == "https" else 80)
-                key = (parts.scheme, parts.hostname or "", port)
-                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-                head, _ = self._encode(method, target, parts.netloc, headers, None)
+                scheme, host, port, netloc, target = split_url(url)
+                key = (scheme, host, port)
+                if any(c in target or c in netloc for c in " \t\r\n"):
+                    raise TransportError("blanks or line breaks in the URL")
+                head, _ = self._encode(method, target, netloc, headers, None)
                 conn, _ = self._take(key)
             except (OSError, ValueError, TransportError):
                 sent.append(None)
                 continue
             try:
                 conn.sock.sendall(head)
-                sent.append((conn, key, url))
+                sent.append((conn, key, url, method))
             except OSError:
                 conn.close()
                 sent.append(None)
@@ -339,7 +350,7 @@ class HttpClient:
             if item is None:
                 out.append(None)
                 continue
-            conn, key, url = item
+            conn, key, url, method = item
             try:
                 r = Response(conn, method, url, self, key)
                 r.read()
@@ -392,6 +403,59 @@ class HttpClient:
                 sock.sendall(chunk)
         if chunked:
             sock.sendall(b"0\r\n\r\n")
+
+
+def _open_socket(host, port: int, timeout: float):
+    """A TCP connection to the first address of `host` that accepts one (socket's
+    create_connection, on the _socket module)."""
+    last: OSError | None = None
+    for family, kind, proto, _name, addr in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(addr)
+            return sock
+        except OSError as e:
+            sock.close()
+            last = e
+    raise last or OSError(f"no address for {host!r}")
+
+
+def split_url(url: str) -> tuple[str, str, int, str, str]:
+    """(scheme, host, port, netloc, request target) of an http(s) URL; TransportError when
+    it is not one. Done here, not with urllib.parse, whose import (with ipaddress) costs about
+    as much as a no-op push's requests."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in ("http", "https"):
+        raise TransportError(f"unsupported URL scheme in {url!r}")
+    rest = rest.partition("#")[0]
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc, target = rest[:cut], rest[cut:]
+    if not target.startswith("/"):
+        target = "/" + target
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, _, after = hostport[1:].partition("]")
+        port_text = after[1:] if after.startswith(":") else ""
+        if after and not after.startswith(":"):
+            raise TransportError(f"bad host in {url!r}")
+    else:
+        host, _, port_text = hostport.partition(":")
+    if port_text:
+        if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
+            raise TransportError(f"bad port in {url!r}")
+        port = int(port_text)
+    else:
+        port = 443 if scheme == "https" else 80
+    if not host:
+        raise TransportError(f"no host in {url!r}")
+    return scheme, host.lower(), port, netloc, target
+
+
+def _origin(url: str) -> tuple[str, str]:
+    scheme, _, rest = url.partition("://")
+    return scheme.lower(), rest.partition("/")[0].partition("?")[0].lower()
 
 
 def _describe(e: BaseException) -> str:

@@ -4,18 +4,17 @@ A manifest's digest is always computed from the bytes received: `Docker-Content-
 never trusted, and a manifest fetched by digest must hash to that digest.
 """
 
-from typing import NamedTuple
-
 from dockyard import digest as _digest
 from dockyard.errors import DataLoss, InvalidArgument, LimitExceeded, NotFound
 from dockyard.oci import mediatypes as mt
+from dockyard.record import Record
 
 MAX_MANIFEST = 4 << 20
 MAX_CONFIG = 16 << 20
 ACCEPT = ", ".join((mt.OCI_INDEX, mt.OCI_MANIFEST, mt.DOCKER_MANIFEST_LIST, mt.DOCKER_MANIFEST))
 
 
-class Fetched(NamedTuple):
+class Fetched(Record):
     digest: str  # sha256 of `data`
     media_type: str
     data: bytes

@@ -15,18 +15,17 @@ digest, or "" for a line of its own.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from dockyard.config import Config
 from dockyard.errors import DockyardError, InvalidArgument, NotFound, Unsupported
 from dockyard.oci import mediatypes as mt
+from dockyard.record import Record
 
 PULL_WORKERS = 3
 PUSH_WORKERS = 5
 TEE_MIN = 1 << 20  # smaller layers are unpacked after their download, not alongside
 
 
-class Progress(NamedTuple):  # NamedTuples: no code generation at import, unlike dataclasses
+class Progress(Record):  # Records: no typing import and no code generation at import
     id: str
     status: str
     current: int = 0
@@ -37,14 +36,14 @@ def _quiet(event: Progress) -> None:
     pass
 
 
-class PullResult(NamedTuple):
+class PullResult(Record):
     reference: str  # full reference pulled ("docker.io/library/busybox:latest")
     image_id: str
     digest: str  # what the tag pointed at (index or manifest)
     downloaded: bool  # False: the image was already here and up to date
 
 
-class PushResult(NamedTuple):
+class PushResult(Record):
     reference: str
     digest: str
     size: int

@@ -73,13 +73,13 @@ class ProgressPrinter:
     """Docker's pull/push display: one line per layer, rewritten in place on a terminal."""
 
     def __init__(self, out, tty: bool):
-        import threading
+        from _thread import allocate_lock
 
         self.out = out
         self.tty = tty
         self.rows: dict[str, int] = {}
         self.last: dict[str, str] = {}
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
 
     def __call__(self, ev) -> None:
         with self.lock:
