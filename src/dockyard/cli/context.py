@@ -14,17 +14,45 @@ class Cli:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._images = None
+        self._containers = None
 
     @property
     def images(self):
-        """The ImageService for this data root."""
+        """The ImageService for this data root; it asks the containers whether an image is used."""
         if self._images is None:
-            from dockyard.services.images import ImageService
+            if self._containers is not None:  # share the container service's
+                self._images = self._containers.images
+            else:
+                from dockyard.services.images import ImageService
 
-            self._images = ImageService(self.config)
+                self._images = ImageService(self.config, in_use=self._image_in_use)
         return self._images
 
+    @property
+    def containers(self):
+        """The ContainerService for this data root (sharing the ImageService)."""
+        if self._containers is None:
+            from dockyard.services.containers import ContainerService
+
+            # without images yet, the service makes its own on first use (ps never does)
+            self._containers = ContainerService(self.config, images=self._images)
+        return self._containers
+
+    def _image_in_use(self, image_id: str) -> str:
+        """The id of a container using the image ("" if none): truthy where a bool is
+        expected, and what Docker names in its rmi conflict message."""
+        svc = self.containers
+        if not svc.image_in_use(image_id):
+            return ""
+        for rec in svc.store.list():
+            if rec.image_id == image_id:
+                return rec.id
+        return ""
+
     def close(self) -> None:
+        if self._containers is not None:
+            self._containers.close()
+            self._containers = None
         if self._images is not None:
             self._images.close()
             self._images = None

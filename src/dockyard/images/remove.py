@@ -8,6 +8,11 @@ from dockyard.images.query import familiar, resolve_ref
 from dockyard.metadata.records import ImageRecord
 
 
+def _user(user: object) -> str:
+    """The container id `in_use` named (12 characters and a space), or "" when it only said yes."""
+    return f"{str(user)[:12]} " if isinstance(user, str) else ""
+
+
 def _short(image_id: str) -> str:
     from dockyard.digest import short_id
 
@@ -54,10 +59,12 @@ def remove(meta, name_or_id: str, force: bool = False, prune: bool = True,
             if len(tags) > 1:
                 meta.delete_tag(tag)  # other names remain: an untag is all
                 return [{"Untagged": familiar(tag)}]
-            if in_use(rec.id) and not force:
+            user = in_use(rec.id)
+            if user and not force:
                 raise Conflict(
-                    f"conflict: unable to remove repository reference {name_or_id!r} "
-                    f"(must force) - container is using its referenced image {_short(rec.id)}"
+                    f'conflict: unable to remove repository reference "{name_or_id}" '
+                    f"(must force) - container {_user(user)}is using its referenced image "
+                    f"{_short(rec.id)}"
                 )
             meta.delete_tag(tag)
             out.append({"Untagged": familiar(tag)})
@@ -75,10 +82,11 @@ def remove(meta, name_or_id: str, force: bool = False, prune: bool = True,
                     f"conflict: unable to delete {_short(rec.id)} (must be forced) - "
                     "image is referenced in multiple repositories"
                 )
-            if in_use(rec.id) and not force:
+            user = in_use(rec.id)
+            if user and not force:
                 raise Conflict(
                     f"conflict: unable to delete {_short(rec.id)} (must be forced) - "
-                    "image is being used by a container"
+                    f"image is being used by container {_user(user)}".rstrip()
                 )
             for t in tags:
                 meta.delete_tag(t)

@@ -1,4 +1,5 @@
-"""`inspect`: low-level information on any object by name or id (images today)."""
+"""`inspect`: low-level information on any object by name or id — containers first, then
+images, as Docker looks them up; `--type` narrows the search."""
 
 from dockyard.cli.command import INSPECT_FORMAT_HELP, CliError, Command
 from dockyard.cli.context import Cli
@@ -40,6 +41,14 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
         raise CliError(f'unknown type: "{kind}": must be one of "' + '", "'.join(TYPES) + '"')
 
     def get(ref: str) -> dict:
+        if kind in ("", "container"):
+            try:
+                return container(cli, ref, opts.size)
+            except NotFound:
+                pass
+            except InvalidArgument:  # an ambiguous prefix is the answer for containers
+                if kind:
+                    raise
         if kind in ("", "image"):
             try:
                 return cli.images.inspect(ref)
@@ -48,3 +57,13 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
         raise NotFound(f"No such {kind or 'object'}: {ref}")
 
     return inspect(cli, args, opts.format, get)
+
+
+def container(cli: Cli, ref: str, size: bool) -> dict:
+    """A container's inspect object; with `size`, SizeRw/SizeRootFs as Docker adds them."""
+    info = cli.containers.inspect(ref)
+    if size:
+        listed = cli.containers.list(all=True, filters={"id": [info["Id"]]}, size=True)
+        info["SizeRw"] = listed[0].get("SizeRw", 0) if listed else 0
+        info["SizeRootFs"] = 0
+    return info

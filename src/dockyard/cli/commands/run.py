@@ -1,0 +1,48 @@
+"""`run` / `container run`: create and start a container; in the foreground its exit status is
+the command's (125 engine error, 126 cannot invoke, 127 not found), with -d print its id."""
+
+from dockyard.cli.command import CliError, Command
+from dockyard.cli.commands.runflags import RUN_FLAGS
+from dockyard.cli.context import Cli
+from dockyard.cli.flags import BOOL, Flag, Values
+
+COMMAND = Command(
+    "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+    "Create and run a new container from an image",
+    flags=(
+        Flag("detach", "d", BOOL, help="Run container in background and print container ID"),
+        Flag("sig-proxy", kind=BOOL, default=True, help="Proxy received signals to the process"),
+        *RUN_FLAGS,
+    ),
+    args=("min", 1),
+    interspersed=False,
+    aliases="dockyard container run, dockyard run",
+    engine_status=125,
+)
+
+
+def run(cli: Cli, opts: Values, args: list[str]) -> int:
+    import os
+
+    from dockyard.cli.commands import attach as A
+    from dockyard.cli.commands.runflags import check_cidfile, options, write_cidfile
+    from dockyard.cli.commands.runpull import create
+    from dockyard.errors import DockyardError
+
+    if opts.detach and opts.attach:
+        raise CliError("Conflicting options: -a and -d", 125)
+    ropts = options(opts, args, os.environ)
+    check_cidfile(opts.cidfile)
+    cid = create(cli, ropts, opts.pull, opts.quiet)
+    svc = cli.containers
+    if opts.cidfile:
+        write_cidfile(opts.cidfile, cid)
+    if not opts.detach:
+        streams = A.streams(opts.interactive, opts.attach)
+        return A.foreground(cli, svc, cid, streams, ropts.auto_remove, opts.sig_proxy)
+    try:
+        svc.start(cid)
+    except DockyardError as e:
+        return A.start_failed(cli, svc, cid, ropts.auto_remove, e)
+    cli.out(cid + "\n")
+    return 0

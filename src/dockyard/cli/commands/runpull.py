@@ -1,0 +1,46 @@
+"""The image a `run`/`create` needs, pulled the way Docker's client does: `--pull missing`
+(the default) pulls only when the image is not here, after saying "Unable to find image
+'busybox:latest' locally"; `always` pulls first; `never` does not pull. The progress goes to
+stderr so that stdout stays the container's (or the id)."""
+
+
+def familiar_tagged(ref: str) -> str:
+    """`busybox` -> `busybox:latest`, as Docker names it in its message."""
+    from dockyard import reference
+
+    try:
+        return reference.parse_normalized_tagged(ref).familiar()
+    except Exception:  # not a valid reference: the message shows it as given
+        return ref
+
+
+def is_missing_image(e) -> bool:
+    from dockyard.errors import NotFound
+
+    return isinstance(e, NotFound) and str(e).startswith("No such image")
+
+
+def pull(cli, ref: str, quiet: bool) -> None:
+    from dockyard.cli.commands.pull import ProgressPrinter, distribution
+
+    service = distribution(cli, None)
+    progress = None
+    if not quiet:
+        isatty = getattr(cli.stderr, "isatty", None)
+        cli.stdout.flush()
+        progress = ProgressPrinter(cli.stderr, bool(isatty and isatty()))
+    service.pull(ref, None, False, progress)
+
+
+def create(cli, ropts, policy: str, quiet: bool) -> str:
+    """`cli.containers.create(ropts)`, pulling the image first as `policy` says."""
+    if policy == "always":
+        pull(cli, ropts.image, quiet)
+    try:
+        return cli.containers.create(ropts)
+    except Exception as e:
+        if policy != "missing" or not is_missing_image(e):
+            raise
+    cli.err(f"Unable to find image '{familiar_tagged(ropts.image)}' locally\n")
+    pull(cli, ropts.image, quiet)
+    return cli.containers.create(ropts)
