@@ -115,3 +115,26 @@ def test_restart_policy_decisions():
     assert not RP.should_restart("no", 0, 1, 0, False)
     assert RP.delay(0, 0) == 0.1 and RP.delay(3, 0) == 0.8 and RP.delay(30, 0) == 60.0
     assert RP.delay(5, 11 * 10**9) == 0.1
+
+
+def test_closing_keeps_the_wal_and_loses_nothing(tmp_path):
+    """The last connection's close skips the checkpoint (no fsyncs on `run`'s path): the
+    WAL stays next to the database, and every committed row is there when reopened."""
+    path = str(tmp_path / "metadata.db")
+    MetadataStore(path).close()
+    s = ContainerStore(path)
+    s.insert(rec("a" * 64, "kept"))
+    s.close()
+    assert os.path.exists(path + "-wal")
+    import subprocess
+    import sys
+
+    code = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1])\n"
+        "print(c.execute('SELECT name FROM containers').fetchall())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, path], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[('kept',)]"

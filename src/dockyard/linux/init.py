@@ -40,6 +40,7 @@ class InitConfig(Record):
     stdio: tuple[int, int, int] | None  # fds dup'ed onto 0, 1, 2 in the child
     barrier_fd: int | None  # the child reads one byte from it before exec
     cgroup_fd: int | None  # a cgroup v2 directory to start in (clone3 CLONE_INTO_CGROUP)
+    loopback: bool  # set lo up in the new network namespace (Docker's --network none)
     __slots__ = _fields = (
         "argv",
         "env",
@@ -58,6 +59,7 @@ class InitConfig(Record):
         "stdio",
         "barrier_fd",
         "cgroup_fd",
+        "loopback",
     )
     _defaults = {
         "env": ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",),
@@ -76,6 +78,7 @@ class InitConfig(Record):
         "stdio": None,
         "barrier_fd": None,
         "cgroup_fd": None,
+        "loopback": False,
     }
 
 
@@ -140,8 +143,8 @@ def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None) -> Init:
 def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None) -> None:
     # Everything this function and its callees import must be imported here, before
     # pivot_root: afterwards the host's Python library is out of reach.
+    import _signal as signal  # the C module: `signal` imports enum
     import fcntl
-    import signal
 
     from dockyard import errors  # noqa: F401 - raised lazily by the calls below
     from dockyard.linux import caps, mounts
@@ -153,6 +156,11 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
             os.write(fd, b"0")
         finally:
             os.close(fd)
+    if cfg.loopback and cfg.namespaces & S.CLONE_NEWNET:
+        # here, still privileged and already inside the namespace: no helper process
+        from dockyard.linux.loopback import bring_up
+
+        bring_up()
     if cfg.hostname:
         sc.sethostname(cfg.hostname)
     if cfg.domainname:
@@ -188,7 +196,24 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
     if status_fd > 3:
         sc.close_range(3, status_fd - 1)
     sc.close_range(status_fd + 1)
-    os.execvpe(cfg.argv[0], list(cfg.argv), env)
+    _execvpe(cfg.argv[0], list(cfg.argv), env)
+
+
+def _execvpe(file: str, argv: list[str], env: dict[str, str]) -> None:
+    """`os.execvpe` without its lazy `import warnings`, which cannot run after pivot_root."""
+    if "/" in file:
+        os.execve(file, argv, env)
+    first: OSError | None = None
+    search = env.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    for d in search.split(":"):
+        try:
+            os.execve(os.path.join(d or ".", file), argv, env)
+        except (FileNotFoundError, NotADirectoryError) as e:
+            first = first or e
+        except OSError as e:  # e.g. EACCES: remembered, the search goes on (as execvp does)
+            if first is None or isinstance(first, (FileNotFoundError, NotADirectoryError)):
+                first = e
+    raise first or FileNotFoundError(2, "No such file or directory", file)
 
 
 def _report(fd: int, e: BaseException) -> None:

@@ -112,6 +112,15 @@ class Syscalls:
         self._libc = None
         self._pylibc = None
 
+    def prepare(self) -> None:
+        """Load libc now (ctypes and the library cost ~2 ms), ahead of the calls."""
+        import ctypes
+
+        self._lib()
+        if self._pylibc is None:
+            self._pylibc = ctypes.PyDLL(None, use_errno=True)
+            self._pylibc.syscall.restype = ctypes.c_long
+
     def _lib(self):
         if self._libc is None:
             import ctypes
@@ -154,8 +163,8 @@ class Syscalls:
             from dockyard.errors import FailedPrecondition
 
             raise FailedPrecondition("clone: the process has several threads; use unshare + fork")
+        import _signal as signal  # the C module: `signal` imports enum
         import ctypes
-        import signal
 
         if self._pylibc is None:
             # PyDLL keeps the GIL held across the call, as os.fork does.

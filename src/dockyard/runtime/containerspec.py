@@ -202,9 +202,9 @@ def _unique(seen: set[str], dst: str) -> None:
 
 
 def to_json(spec: ContainerSpec) -> str:
-    import json
+    from dockyard.runtime import fastjson
 
-    return json.dumps({f: getattr(spec, f) for f in spec._fields}, separators=(",", ":"))
+    return fastjson.dumps({f: getattr(spec, f) for f in spec._fields})
 
 
 def _tuples(v):
@@ -212,7 +212,7 @@ def _tuples(v):
 
 
 def from_json(text: str) -> ContainerSpec:
-    import json
+    from dockyard.runtime import fastjson
 
-    doc = json.loads(text)
+    doc = fastjson.loads(text)
     return ContainerSpec(**{f: _tuples(doc[f]) for f in ContainerSpec._fields})

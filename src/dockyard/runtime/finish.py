@@ -1,11 +1,17 @@
-"""The supervisor's last step, exec'd after the exit code was reported: record, tear down,
-apply the restart policy.
+"""The supervisor's last step, after the exit code was reported: record, tear down, apply
+the restart policy.
 
-`python -m dockyard.runtime.finish ROOT STATE_DIR ID` records the exit file (exit code,
-OOMKilled, FinishedAt), removes the cgroup, and then either removes the container (--rm),
-or restarts it after the back-off when its restart policy says so (this process forks the
-next supervisor through the service's start path), or stops there. A fresh interpreter on
-purpose: sqlite cannot be used safely in a process forked from one that had it open.
+`run` records the exit file (exit code, OOMKilled, FinishedAt), removes the container's
+record at once for --rm (`run --rm` waits for that), removes the cgroup, and then either
+removes the directory (--rm), or restarts the container after the back-off when its
+restart policy says so (this process forks the next supervisor through the service's start
+path), or stops there.
+
+It always runs in a fresh interpreter, as sqlite cannot be used safely in a process forked
+from one that had it open: in the detached supervisor (itself exec'd afresh), or as
+`python -m dockyard.runtime.finish ROOT STATE_DIR ID [--wait=FD]`, which an attached
+supervisor starts ahead with --wait, to import while the container starts and to act on
+"go".
 """
 
 import os
@@ -14,6 +20,10 @@ import sys
 
 def main(argv: list[str]) -> int:
     root, state_dir, cid = argv
+    return _finish(root, state_dir, cid)
+
+
+def _finish(root: str, state_dir: str, cid: str) -> int:
     from dockyard.config import Config
     from dockyard.linux.cgroups import detect
     from dockyard.runtime import restart
@@ -30,19 +40,23 @@ def main(argv: list[str]) -> int:
     try:
         apply_exit(store, store.get(cid), lay.dir)
         rec = store.get(cid)
+        spec = from_json(rec.spec)
+        if spec.auto_remove:
+            # the record first, with this connection: `run --rm` returns once it is gone
+            store.delete(cid)
     except NotFound:
         return 0  # removed meanwhile (rm -f); its remover cleaned up
     finally:
         store.close()
-    spec = from_json(rec.spec)
     try:
         detect().remove(cgroup_name(cid))
     except Exception:
         pass  # the next command touching the container retries
     if spec.auto_remove:
-        from dockyard.runtime.cleanup import remove_container
+        if os.path.isdir(lay.dir):
+            from dockyard.runtime.cleanup import remove_dir
 
-        remove_container(config.metadata_path, cid, lay.dir)
+            remove_dir(lay.dir)
         return 0
     stopped = os.path.exists(restart.stopped_path(lay.dir))
     if rec.state != "exited" or not restart.should_restart(
@@ -82,17 +96,17 @@ def _restart(config, rec, wait: float) -> int:
     return 0
 
 
-def _main() -> int:
+def run(root: str, state_dir: str, cid: str) -> int:
+    """`main`, with a failure noted next to the container's log (nobody else listens)."""
     try:
-        return main(sys.argv[1:])
+        return _finish(root, state_dir, cid)
     except BaseException:
-        # nobody is listening: leave the reason next to the container's log
         import traceback
 
         try:
             from dockyard.runtime.launch import layout
 
-            d = layout(os.path.join(sys.argv[1], "containers"), sys.argv[3]).dir
+            d = layout(os.path.join(root, "containers"), cid).dir
             with open(os.path.join(d, "finish.err"), "a") as f:
                 traceback.print_exc(file=f)
         except Exception:
@@ -100,5 +114,31 @@ def _main() -> int:
         return 1
 
 
+def _wait_for_go(fd: int) -> bool:
+    """Started ahead by an attached supervisor: import now, then wait for "go" (the exit
+    file is written); end-of-file means the start failed or the supervisor died."""
+    from dockyard.config import Config  # noqa: F401
+    from dockyard.linux.cgroups import detect  # noqa: F401
+    from dockyard.runtime import cleanup, restart  # noqa: F401
+    from dockyard.runtime.containerspec import from_json  # noqa: F401
+    from dockyard.runtime.launch import cgroup_name, layout  # noqa: F401
+    from dockyard.runtime.reconcile import apply_exit  # noqa: F401
+    from dockyard.runtime.store import ContainerStore  # noqa: F401
+
+    try:
+        data = os.read(fd, 16)
+    finally:
+        os.close(fd)
+    return data == b"go"
+
+
+def _main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[3].startswith("--wait="):
+        if not _wait_for_go(int(argv[3][7:])):
+            return 0
+        argv = argv[:3]
+    return run(*argv)
+
+
 if __name__ == "__main__":
-    sys.exit(_main())
+    sys.exit(_main(sys.argv[1:]))

@@ -5,6 +5,10 @@ the supervisor (which forks once more and the middle process exits at once, so n
 to reap the supervisor), waits for the init to be ready, records the container as running,
 releases the barrier and waits for the exec result. Only the fork model keeps the start
 path free of a second interpreter start-up.
+
+`prefork` forks the supervisor earlier, before `run` resolves the image: it imports and
+loads libc beside the caller, and `start` then hands it the plan (`handoff`) instead of
+forking.
 """
 
 import os
@@ -110,6 +114,7 @@ def init_config(spec, lay: Layout, lowerdirs, bpf: bytes | None, cgroup_join, cg
         seccomp_bpf=bpf,
         cgroup_join=tuple(cgroup_join),
         cgroup_fd=cgroup_fd,
+        loopback=bool(ns & S.CLONE_NEWNET),
     )
 
 
@@ -129,53 +134,150 @@ def prepare_cgroup(driver, cid: str, spec) -> tuple[tuple[str, ...], int | None]
     return tuple(driver.join_paths(name)), None
 
 
+class Prefork(Record):
+    """A supervisor forked ahead of its plan (`prefork`): it warms up (imports, libc) while
+    the caller resolves the image and creates the container, then waits for the plan on
+    `plan_w`. The other fields are the launcher's ends of the usual pipes, and the
+    supervisor's ends (same numbers in its fd table)."""
+
+    plan_w: int
+    sqlite_ok: bool  # no sqlite connection was open here at the fork
+    status_r: int
+    barrier_w: int
+    result_r: int
+    status_w: int
+    barrier_r: int
+    result_w: int
+    __slots__ = _fields = (
+        "plan_w", "sqlite_ok", "status_r", "barrier_w", "result_r", "status_w", "barrier_r",
+        "result_w",
+    )  # fmt: skip
+
+
+def prefork(attach=None, db_path: str = "") -> Prefork:
+    """Fork the supervisor now (double fork, as `start`), before the caller's heavy work:
+    its start-up then runs beside the caller's, and the fork copies a small process.
+
+    When nothing in this process has `db_path` open yet, the supervisor may use sqlite
+    itself (and finish the container without a fresh interpreter)."""
+    sqlite_ok = bool(db_path) and not _has_open(db_path)
+    plan_r, plan_w = os.pipe2(os.O_CLOEXEC)
+    status_r, status_w = os.pipe2(os.O_CLOEXEC)
+    barrier_r, barrier_w = os.pipe2(os.O_CLOEXEC)
+    result_r, result_w = os.pipe2(os.O_CLOEXEC) if attach is not None else (-1, -1)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd in (plan_w, status_r, barrier_w, result_r):
+                if fd >= 0:
+                    os.close(fd)
+            if os.fork() == 0:
+                from dockyard.runtime import supervisor as SUP
+
+                keep = {plan_r, status_w, barrier_r, result_w, *(attach or ())}
+                SUP.supervise_planned(plan_r, keep)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    os.close(plan_r)
+    return Prefork(plan_w, sqlite_ok, status_r, barrier_w, result_r, status_w, barrier_r, result_w)
+
+
+def _has_open(db_path: str) -> bool:
+    """Does any descriptor of this process name the database or its WAL/shm files?"""
+    names = {db_path, db_path + "-wal", db_path + "-shm", db_path + "-journal"}
+    real = os.path.realpath(db_path)
+    names |= {real, real + "-wal", real + "-shm", real + "-journal"}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") in names:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def cancel(pre: Prefork) -> None:
+    """The plan will not come: the supervisor reads end-of-file and exits."""
+    for fd in (pre.plan_w, pre.status_r, pre.barrier_w, pre.result_r, pre.status_w,
+               pre.barrier_r, pre.result_w):  # fmt: skip
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def start(
     store, rec, spec, lay: Layout, cfg, driver, config, attach=None,
-    from_states: tuple[str, ...] = ("created", "exited"),
+    from_states: tuple[str, ...] = ("created", "exited"), pre: Prefork | None = None,
 ) -> Started:  # fmt: skip
-    """Fork the supervisor for `rec` and return once the container has exec'd.
+    """Fork the supervisor for `rec` (or hand the plan to `pre`, which this consumes) and
+    return once the container has exec'd.
 
     The record moves to running only from `from_states` (a policy restart passes
     ("restarting",), so a user's stop during the back-off wins)."""
     from dockyard.runtime import supervisor as SUP
 
-    status_r, status_w = os.pipe2(os.O_CLOEXEC)
-    barrier_r, barrier_w = os.pipe2(os.O_CLOEXEC)
-    result_r, result_w = os.pipe2(os.O_CLOEXEC) if attach is not None else (-1, -1)
-    plan = SUP.Plan(
-        cid=rec.id,
-        root=config.root,
-        state_dir=config.state_dir,
-        db_path=config.metadata_path,
-        container_dir=lay.dir,
-        log_path=lay.log,
-        init=cfg,
-        cgroup=cgroup_name(rec.id),
-        driver=driver,
-        rlimits=spec.rlimits,
-        status_w=status_w,
-        barrier_r=barrier_r,
-        result_w=result_w,
-        attach=attach,
-        auto_remove=spec.auto_remove,
-    )
-    from dockyard.runtime.supervisor import exit_path
+    def plan_for(init, status_w: int, barrier_r: int, result_w: int):
+        return SUP.Plan(
+            cid=rec.id,
+            root=config.root,
+            state_dir=config.state_dir,
+            db_path=config.metadata_path,
+            container_dir=lay.dir,
+            log_path=lay.log,
+            init=init,
+            cgroup=cgroup_name(rec.id),
+            driver=driver,
+            rlimits=spec.rlimits,
+            status_w=status_w,
+            barrier_r=barrier_r,
+            result_w=result_w,
+            attach=attach,
+            auto_remove=spec.auto_remove,
+            sqlite_ok=pre is not None and pre.sqlite_ok,
+        )
 
-    try:
-        os.unlink(exit_path(lay.dir))  # from the previous run
-    except FileNotFoundError:
-        pass
-    pid = os.fork()
-    if pid == 0:
+    if pre is not None:
+        status_r, status_w, barrier_r, barrier_w = (
+            pre.status_r, pre.status_w, pre.barrier_r, pre.barrier_w,
+        )  # fmt: skip
+        result_r, result_w = (pre.result_r, pre.result_w) if attach is not None else (-1, -1)
         try:
-            for fd in (status_r, barrier_w, result_r):
-                if fd >= 0:
-                    os.close(fd)
-            if os.fork() == 0:
-                SUP.supervise(plan)
+            from dockyard.runtime import handoff
+
+            _unlink_exit(SUP.exit_path(lay.dir))
+            # our cgroup descriptor does not exist in the supervisor: it opens its own
+            init = cfg.replace(cgroup_fd=None) if cfg.cgroup_fd is not None else cfg
+            data = handoff.dumps(plan_for(init, status_w, barrier_r, result_w))
+        except BaseException:
+            cancel(pre)
+            raise
+        if attach is None and pre.result_r >= 0:
+            os.close(pre.result_r)
+            os.close(pre.result_w)
+        try:
+            _write_all(pre.plan_w, data)
         finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+            os.close(pre.plan_w)
+    else:
+        _unlink_exit(SUP.exit_path(lay.dir))
+        status_r, status_w = os.pipe2(os.O_CLOEXEC)
+        barrier_r, barrier_w = os.pipe2(os.O_CLOEXEC)
+        result_r, result_w = os.pipe2(os.O_CLOEXEC) if attach is not None else (-1, -1)
+        plan = plan_for(cfg, status_w, barrier_r, result_w)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for fd in (status_r, barrier_w, result_r):
+                    if fd >= 0:
+                        os.close(fd)
+                if os.fork() == 0:
+                    SUP.supervise(plan)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
     for fd in (status_w, barrier_r, result_w):
         if fd >= 0:
             os.close(fd)
@@ -216,6 +318,19 @@ def start(
         os.close(barrier_w)
         os.close(status_r)
     return Started(init_pid, result_r)
+
+
+def _unlink_exit(path: str) -> None:
+    try:
+        os.unlink(path)  # from the previous run
+    except FileNotFoundError:
+        pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _line(fd: int) -> str:

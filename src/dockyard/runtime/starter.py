@@ -58,10 +58,38 @@ def _compile(root: str, spec) -> str:
     return path
 
 
-def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("created", "exited")):
-    """Start `rec` (already checked by the caller); returns `launch.Started`."""
-    from dockyard.linux.seccomp import cache
+def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("created", "exited"),
+          pre=None):  # fmt: skip
+    """Start `rec` (already checked by the caller); returns `launch.Started`. `pre`: a
+    supervisor already forked (`launch.prefork`), consumed here."""
     from dockyard.runtime import launch
+
+    try:
+        spec, bpf = _spec_and_bpf(config, rec)
+        lay = launch.layout(config.containers_dir, rec.id)
+        join, cg_fd = launch.prepare_cgroup(driver, rec.id, spec)
+    except BaseException:
+        if pre is not None:
+            launch.cancel(pre)
+        raise
+    handed = False
+    try:
+        cfg = launch.init_config(spec, lay, lowerdirs, bpf, join, cg_fd)
+        if not (attach is not None and spec.open_stdin):
+            attach = None if attach is None else (-1, attach[1], attach[2])
+        handed = True  # launch.start owns `pre` from here, on every path
+        return launch.start(store, rec, spec, lay, cfg, driver, config, attach, from_states, pre)
+    except BaseException:
+        if pre is not None and not handed:
+            launch.cancel(pre)
+        from dockyard.runtime.cleanup import remove_cgroup
+
+        remove_cgroup(driver, launch.cgroup_name(rec.id))
+        raise
+
+
+def _spec_and_bpf(config, rec):
+    from dockyard.linux.seccomp import cache
     from dockyard.runtime.containerspec import from_json
 
     spec = from_json(rec.spec)
@@ -71,18 +99,7 @@ def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("crea
         if bpf is None:  # the cache was cleared: compile again
             spec = spec.replace(seccomp_bpf=seccomp_path(config.root, spec))
             bpf = cache.read(spec.seccomp_bpf)
-    lay = launch.layout(config.containers_dir, rec.id)
-    join, cg_fd = launch.prepare_cgroup(driver, rec.id, spec)
-    try:
-        cfg = launch.init_config(spec, lay, lowerdirs, bpf, join, cg_fd)
-        if not (attach is not None and spec.open_stdin):
-            attach = None if attach is None else (-1, attach[1], attach[2])
-        return launch.start(store, rec, spec, lay, cfg, driver, config, attach, from_states)
-    except BaseException:
-        from dockyard.runtime.cleanup import remove_cgroup
-
-        remove_cgroup(driver, launch.cgroup_name(rec.id))
-        raise
+    return spec, bpf
 
 
 def lowerdirs(config, key: str) -> list[str]:

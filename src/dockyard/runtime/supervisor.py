@@ -1,17 +1,20 @@
 """The supervisor: the parent of one running container, outliving the CLI that started it.
 
 `launch` forks it and it calls `supervise(plan)` in a new session: it spawns the init
-(`linux.init.spawn`, the init then waits at the barrier the launcher releases), brings up
-lo in the container's network namespace, owns the container's stdout and stderr (pipes),
+(`linux.init.spawn`, the init brings up lo in its network namespace itself and then waits
+at the barrier the launcher releases), owns the container's stdout and stderr (pipes),
 appends them to the json-file log and forwards them, kept apart, to the attached client's
 descriptors, and reaps the exit. Then, in this order: it writes the exit file (exit code,
 OOMKilled, FinishedAt — readers apply it at once), tells an attached client the exit code,
-and execs the finisher (`runtime.finish`: database record, cgroup removal, --rm, restart
+and runs the finisher (`runtime.finish`: database record, cgroup removal, --rm, restart
 policy). The overlay lives only in the container's mount namespace, so nothing is left
 mounted on the host.
 
-It stays single-threaded (the raw clone requires it), imports little and never touches
-sqlite (it was forked from a process that had the database open).
+It stays single-threaded (the raw clone requires it) and imports little. It touches sqlite
+only when `launch.prefork` forked it before its client had the database open (`sqlite_ok`):
+then it finishes the container itself. Otherwise an attached supervisor starts the finisher
+(a fresh interpreter) ahead, beside the container's start, and lets it go at the exit; a
+detached one execs a fresh, small interpreter of itself, which finishes in-process.
 
 Messages to the launcher on the status pipe (one line each): `P<init pid> <own pid> <own
 start time>` once the init is ready at the barrier, then `X` once it has exec'd, or
@@ -42,6 +45,9 @@ class Plan(Record):
     result_w: int  # -1 when nobody is attached
     attach: tuple[int, int, int] | None  # the client's stdin (or -1), stdout, stderr
     auto_remove: bool
+    # forked before this process had any sqlite connection (launch.prefork): it may open its
+    # own, and finish here instead of in a fresh interpreter
+    sqlite_ok: bool
     __slots__ = _fields = (
         "cid",
         "root",
@@ -58,7 +64,9 @@ class Plan(Record):
         "result_w",
         "attach",
         "auto_remove",
+        "sqlite_ok",
     )
+    _defaults = {"sqlite_ok": False}
 
 
 def proc_start_time(pid: int) -> str:
@@ -84,6 +92,62 @@ def supervise(plan: Plan) -> None:
         _note(plan, e)
     finally:
         os._exit(code)
+
+
+def supervise_planned(plan_r: int, keep: set[int]) -> None:
+    """Run in a supervisor forked ahead of its plan (`launch.prefork`); never returns.
+
+    Warms up while the launcher works (the imports and libc the start needs, in the
+    container init's too: it is cloned from here), then reads the plan; end-of-file
+    without one means the launcher gave up."""
+    code = 1
+    try:
+        os.setsid()
+        _keep_only(keep)
+        sc = _warm_up()
+        chunks = []
+        while True:
+            b = os.read(plan_r, 65536)
+            if not b:
+                break
+            chunks.append(b)
+        os.close(plan_r)
+        if not chunks:
+            os._exit(0)
+        from dockyard.runtime import handoff
+
+        plan = handoff.loads(b"".join(chunks))
+    except BaseException:
+        os._exit(code)
+    try:
+        _run(plan, sc)
+        code = 0
+    except BaseException as e:
+        _say(plan.status_w, f"E125:{type(e).__name__}: {e}")
+        _note(plan, e)
+    finally:
+        os._exit(code)
+
+
+def _warm_up():
+    """Import now what the start path imports later, and load libc: a Syscalls to use."""
+    import _socket  # noqa: F401 - the init brings up lo with it
+    import fcntl  # noqa: F401
+    import select  # noqa: F401
+    import stat  # noqa: F401
+
+    from dockyard import errors  # noqa: F401
+    from dockyard.linux import caps, loopback, mounts, paths  # noqa: F401
+    from dockyard.linux import init as _init  # noqa: F401
+    from dockyard.linux import syscalls as S
+    from dockyard.linux.cgroups import v1, v2  # noqa: F401 - the plan's driver
+    from dockyard.runtime import handoff, jsonlog  # noqa: F401
+
+    # (what finishing needs is imported after the exit is reported, off the critical path)
+
+    sc = S.Syscalls()
+    sc.prepare()
+    return sc
 
 
 def _note(plan: Plan, e: BaseException) -> None:
@@ -119,8 +183,8 @@ def _keep_only(keep: set[int]) -> None:
                 pass
 
 
-def _run(plan: Plan) -> None:
-    import signal
+def _run(plan: Plan, sc=None) -> None:
+    import _signal as signal  # the C module: `signal` imports enum
 
     from dockyard.linux import init as I
 
@@ -137,20 +201,30 @@ def _run(plan: Plan) -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     keep = {plan.status_w, plan.barrier_r, plan.result_w, devnull}
+    if plan.init.cgroup_fd is not None:
+        keep.add(plan.init.cgroup_fd)  # clone3 starts the init in it
     keep.update(fd for fd in (attach or ()) if fd >= 0)
     _keep_only(keep)
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
     err_r, err_w = os.pipe2(os.O_CLOEXEC)
     stdin = attach[0] if attach is not None and attach[0] >= 0 else devnull
     cfg = plan.init.replace(stdio=(stdin, out_w, err_w), barrier_fd=plan.barrier_r)
+    if cfg.cgroup_fd is None and plan.driver.version == 2:  # handed over: open our own
+        cfg = cfg.replace(cgroup_fd=plan.driver.open_dir(plan.cgroup))
+    # attached: this process stays a fork of the client (sqlite is off limits here), so the
+    # finisher is a fresh interpreter; started now, it warms up beside the container's start
+    detached = attach is None and plan.result_w < 0
+    finisher = None
+    if not detached and not plan.sqlite_ok:
+        finisher = _Finisher.spawn(plan)
     old_limits = _set_rlimits(plan.rlimits)
     # the container starts with default dispositions (Python ignores SIGPIPE)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        init = I.spawn(cfg)
+        init = I.spawn(cfg, sc)
     except BaseException as e:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-        _failed(plan, 125, str(e))
+        _failed(plan, 125, str(e), finisher)
         return
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     _restore_rlimits(old_limits)
@@ -159,16 +233,6 @@ def _run(plan: Plan) -> None:
     os.close(plan.barrier_r)
     if attach is not None and attach[0] >= 0:
         os.close(attach[0])
-    if plan.init.namespaces & 0x40000000:  # its own network namespace: lo up, as Docker
-        try:
-            from dockyard.runtime.loopback import bring_up
-
-            bring_up(init.pid)
-        except BaseException as e:
-            os.kill(init.pid, signal.SIGKILL)
-            os.waitpid(init.pid, 0)
-            _failed(plan, 125, str(e))
-            return
     me = os.getpid()
     _say(plan.status_w, f"P{init.pid} {me} {proc_start_time(me)}")
     try:
@@ -177,11 +241,11 @@ def _run(plan: Plan) -> None:
         code = exec_exit_code(e)
         os.close(out_r)
         os.close(err_r)
-        _failed(plan, code, exec_message(cfg.argv[0], e))
+        _failed(plan, code, exec_message(cfg.argv[0], e), finisher)
         return
     _say(plan.status_w, "X")
     os.close(plan.status_w)
-    if attach is None and plan.result_w < 0:
+    if detached:
         _exec_slim(plan, init.pid, out_r, err_r)  # detached: shed the client's memory
     code = _pump_and_reap(plan.log_path, out_r, err_r, init.pid, attach)
     try:
@@ -189,7 +253,51 @@ def _run(plan: Plan) -> None:
     except Exception:
         oom = False
     _finish(plan.container_dir, plan.root, plan.state_dir, plan.cid, code, oom,
-            plan.result_w, attach)  # fmt: skip
+            plan.result_w, attach, finisher, in_process=plan.sqlite_ok)  # fmt: skip
+
+
+class _Finisher:
+    """`runtime.finish` started ahead (posix_spawn: no copy of this process), waiting on a
+    pipe: "go" once the exit file is written; end-of-file makes it leave without acting."""
+
+    def __init__(self, pid: int, go_w: int):
+        self.pid = pid
+        self.go_w = go_w
+
+    @classmethod
+    def spawn(cls, plan: Plan) -> "_Finisher | None":
+        import sys
+
+        go_r, go_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            os.set_inheritable(go_r, True)
+            pid = os.posix_spawn(
+                sys.executable,
+                [sys.executable, "-S", "-m", "dockyard.runtime.finish", plan.root,
+                 plan.state_dir, plan.cid, f"--wait={go_r}"],
+                _python_env(),
+            )  # fmt: skip
+        except OSError:
+            os.close(go_w)
+            return None  # the exec'd finisher takes over at the end
+        finally:
+            os.close(go_r)
+        return cls(pid, go_w)
+
+    def go(self) -> None:
+        """Let it finish, and wait: until it is done this process stands for the container
+        (sup_pid), so nobody restarts or reconciles it meanwhile."""
+        try:
+            os.write(self.go_w, b"go")
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        os.close(self.go_w)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def _pump_and_reap(log_path: str, out_r: int, err_r: int, pid: int, attach) -> int:
@@ -205,9 +313,12 @@ def _python(module: str, *args: str) -> None:
     """Exec a fresh interpreter (-S: no site, only the stdlib and our own package)."""
     import sys
 
+    os.execve(sys.executable, [sys.executable, "-S", "-m", module, *args], _python_env())
+
+
+def _python_env() -> dict[str, str]:
     src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": src}
-    os.execve(sys.executable, [sys.executable, "-S", "-m", module, *args], env)
+    return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": src}
 
 
 def _exec_slim(plan: Plan, pid: int, out_r: int, err_r: int) -> None:
@@ -235,7 +346,7 @@ def slim_main(argv: list[str]) -> int:
             oom = detect().oom_kills(cgroup) > 0
         except Exception:
             oom = False
-        _finish(cdir, root, state_dir, cid, code, oom, -1, None)
+        _finish(cdir, root, state_dir, cid, code, oom, -1, None, in_process=True)
     except BaseException as e:
         _note_in(cdir, e)
         return 1
@@ -328,10 +439,12 @@ def exec_message(argv0: str, e: BaseException) -> str:
     )
 
 
-def _failed(plan: Plan, code: int, message: str) -> None:
+def _failed(plan: Plan, code: int, message: str, finisher=None) -> None:
     """Start failed: the launcher records it (it holds the database); we only tear down."""
     _say(plan.status_w, f"E{code}:{message}")
     os.close(plan.status_w)
+    if finisher is not None:
+        finisher.cancel()
     try:
         plan.driver.remove(plan.cgroup)
     except Exception:
@@ -339,9 +452,11 @@ def _failed(plan: Plan, code: int, message: str) -> None:
 
 
 def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, oom: bool,
-            result_w: int, attach) -> None:  # fmt: skip
-    """Write the exit file, tell an attached client, then exec the finisher (a fresh
-    interpreter: sqlite must not be used in a process forked from one that had it open)."""
+            result_w: int, attach, finisher=None, in_process: bool = False) -> None:  # fmt: skip
+    """Write the exit file, tell an attached client, then run the finisher: the one started
+    ahead, or here when this is a fresh interpreter (`in_process`, the detached supervisor
+    after its exec), or exec'd (sqlite must not be used in a process forked from one that
+    had it open)."""
     import time
 
     finished = time.time_ns()
@@ -357,6 +472,14 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
                 os.close(fd)
             except OSError:
                 pass
+    if finisher is not None:
+        finisher.go()
+        os._exit(0)
+    if in_process:
+        from dockyard.runtime import finish
+
+        finish.run(root, state_dir, cid)
+        return
     _python("dockyard.runtime.finish", root, state_dir, cid)
 
 

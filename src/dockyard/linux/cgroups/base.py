@@ -1,7 +1,8 @@
 """The cgroup driver interface, the typed limits and stats, and small file helpers."""
 
 import os
-from dataclasses import dataclass
+
+from dockyard.record import Record
 
 # Docker's device cgroup allow-list (v1 devices.allow lines) after denying everything.
 DEFAULT_DEVICE_RULES = (
@@ -19,8 +20,7 @@ DEFAULT_DEVICE_RULES = (
 )
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(Record):
     """Limits to set; None leaves the kernel's value. -1 means unlimited where allowed."""
 
     memory: int | None = None  # bytes
@@ -34,8 +34,7 @@ class Resources:
     devices: tuple[str, ...] | None = None  # v1 allow rules after "deny a"; None: untouched
 
 
-@dataclass(frozen=True)
-class Stats:
+class Stats(Record):
     memory_usage: int  # bytes
     memory_limit: int  # bytes; 0 when unlimited
     cpu_usage_ns: int

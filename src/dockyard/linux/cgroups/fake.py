@@ -39,7 +39,7 @@ class FakeDriver(CgroupDriver):
     def set(self, name: str, res: Resources) -> None:
         g = self._get(name)
         old = g["res"]
-        merged = {f: getattr(res, f) for f in res.__dataclass_fields__}
+        merged = {f: getattr(res, f) for f in res._fields}
         g["res"] = Resources(
             **{f: (v if v is not None else getattr(old, f)) for f, v in merged.items()}
         )
