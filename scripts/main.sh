@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # main.sh — the main job: make a busybox base image from the host's busybox-static, import it,
-# list it, save it (and load the saved archive back, checking the image id survives the round trip).
+# list it, save it (and load the saved archive back, checking the image id survives the round trip),
+# then build the example application in examples/hello on it and run it in a container.
 # Uses dockyard's default data root (/var/lib/dockyard) unless DOCKYARD_ROOT is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,8 @@ again=$($DY image inspect -f '{{.Id}}' busybox:latest)
 [ "$again" = "$id" ] || { echo "main: image id changed across save/load: $id -> $again" >&2; exit 1; }
 echo "+ dockyard history busybox"
 $DY history busybox
-echo "main: ok — busybox:latest is $id"
+echo "+ dockyard build -t hello:1 examples/hello"
+$DY build -t hello:1 examples/hello
+echo "+ dockyard run --rm --network none hello:1"
+$DY run --rm --network none hello:1
+echo "main: ok — busybox:latest is $id; hello:1 built and ran"
