@@ -138,3 +138,51 @@ def test_closing_keeps_the_wal_and_loses_nothing(tmp_path):
         [sys.executable, "-c", code, path], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[('kept',)]"
+
+
+def test_an_exit_recorded_by_the_finisher_meanwhile_is_not_reported_running(store, tmp_path):
+    """`ps` read the record as running; the finisher recorded the exit (from its own
+    connection) just before ps's own update: ps must show the exit, not the stale record,
+    although the supervisor is still alive (tearing down)."""
+    cid = "7" * 64
+    me, start = os.getpid(), proc_start_time(os.getpid())
+    store.insert(rec(cid, "x", state=ST.RUNNING, pid=1, sup_pid=me, sup_start=start))
+    stale = store.get(cid)
+    write_exit(str(tmp_path), me, start, 4, False, 9)
+    finisher = ContainerStore(store.path)
+    try:
+        assert R.apply_exit(finisher, finisher.get(cid), str(tmp_path))
+    finally:
+        finisher.close()
+    out = R.reconcile(store, stale, FakeDriver(), store.path, str(tmp_path), False)
+    assert (out.state, out.exit_code, out.finished) == (ST.EXITED, 4, 9)
+
+
+def test_an_rm_container_removed_by_the_finisher_meanwhile_is_gone(store, tmp_path):
+    cid = "8" * 64
+    me, start = os.getpid(), proc_start_time(os.getpid())
+    store.insert(rec(cid, "x", state=ST.RUNNING, pid=1, sup_pid=me, sup_start=start))
+    stale = store.get(cid)
+    write_exit(str(tmp_path), me, start, 0, False, 9)
+    store.delete(cid)  # the --rm finisher: exit recorded, record deleted
+    assert R.reconcile(store, stale, FakeDriver(), store.path, str(tmp_path), True) is None
+
+
+def test_a_live_supervisor_never_needs_the_cgroup_driver(store, tmp_path):
+    """`ps` passes the driver lazily: detecting it costs, and only a dead supervisor needs it."""
+    cid = "9" * 64
+    me, start = os.getpid(), proc_start_time(os.getpid())
+    store.insert(rec(cid, "x", state=ST.RUNNING, pid=1, sup_pid=me, sup_start=start))
+    calls = []
+
+    def driver():
+        calls.append(1)
+        return FakeDriver()
+
+    assert R.reconcile(store, store.get(cid), driver, store.path, str(tmp_path), False).state == (
+        ST.RUNNING
+    )
+    assert calls == []
+    store.update(cid, sup_start="1")  # now its supervisor cannot be alive
+    out = R.reconcile(store, store.get(cid), driver, store.path, str(tmp_path), False)
+    assert out.state == ST.EXITED and out.error == R.SUPERVISOR_DIED and calls == [1]

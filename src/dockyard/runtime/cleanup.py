@@ -32,10 +32,21 @@ def remove_dir(path: str) -> None:
 
 
 def remove_cgroup(driver, name: str) -> None:
-    try:
-        driver.remove(name)
-    except FileNotFoundError:
-        pass
+    """Remove the cgroup; gone already, or going (another process removing it at the same
+    time: its files answer ENODEV while the kernel tears it down), is fine."""
+    import errno
+
+    for attempt in range(3):
+        try:
+            driver.remove(name)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != errno.ENODEV or attempt == 2:
+                raise
+        if not driver.exists(name):
+            return
 
 
 def remove_container(db_path: str, cid: str, container_dir: str) -> None:

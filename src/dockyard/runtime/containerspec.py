@@ -216,3 +216,13 @@ def from_json(text: str) -> ContainerSpec:
 
     doc = fastjson.loads(text)
     return ContainerSpec(**{f: _tuples(doc[f]) for f in ContainerSpec._fields})
+
+
+def view(text: str):
+    """The stored spec as read-only attributes, without building a `ContainerSpec`: lists
+    stay lists. For listing many containers (`ps`), where only a few fields are read."""
+    from types import SimpleNamespace
+
+    from dockyard.runtime import fastjson
+
+    return SimpleNamespace(**fastjson.loads(text))

@@ -117,6 +117,16 @@ def run(root: str, state_dir: str, cid: str) -> int:
 def _wait_for_go(fd: int) -> bool:
     """Started ahead by an attached supervisor: import now, then wait for "go" (the exit
     file is written); end-of-file means the start failed or the supervisor died."""
+    warm_up()
+    try:
+        data = os.read(fd, 16)
+    finally:
+        os.close(fd)
+    return data == b"go"
+
+
+def warm_up() -> None:
+    """Import what finishing needs, ahead of the exit."""
     from dockyard.config import Config  # noqa: F401
     from dockyard.linux.cgroups import detect  # noqa: F401
     from dockyard.runtime import cleanup, restart  # noqa: F401
@@ -124,12 +134,6 @@ def _wait_for_go(fd: int) -> bool:
     from dockyard.runtime.launch import cgroup_name, layout  # noqa: F401
     from dockyard.runtime.reconcile import apply_exit  # noqa: F401
     from dockyard.runtime.store import ContainerStore  # noqa: F401
-
-    try:
-        data = os.read(fd, 16)
-    finally:
-        os.close(fd)
-    return data == b"go"
 
 
 def _main(argv: list[str]) -> int:

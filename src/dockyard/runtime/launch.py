@@ -175,7 +175,7 @@ def prefork(attach=None, db_path: str = "") -> Prefork:
                 from dockyard.runtime import supervisor as SUP
 
                 keep = {plan_r, status_w, barrier_r, result_w, *(attach or ())}
-                SUP.supervise_planned(plan_r, keep)
+                SUP.supervise_planned(plan_r, keep, sqlite_ok and attach is not None)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)

@@ -20,28 +20,55 @@ def supervisor_alive(rec) -> bool:
 
 def apply_exit(store, rec, container_dir: str) -> bool:
     """Record the exit file the supervisor wrote for this run (same supervisor), if any."""
+    return _apply_exit(store, rec, container_dir) == _APPLIED
+
+
+_NONE, _APPLIED, _LOST = 0, 1, 2
+
+
+def _apply_exit(store, rec, container_dir: str) -> int:
+    """_APPLIED; _NONE (no exit file for this run); _LOST: there is one, but another process
+    (the finisher, another command) moved the record first, so `rec` is stale."""
     from dockyard.runtime.supervisor import read_exit
 
     # (restarting: this exit was recorded already, before the back-off began)
     if rec.state not in (ST.RUNNING, ST.PAUSED):
-        return False
+        return _NONE
     ex = read_exit(container_dir)
     if ex is None:
-        return False
+        return _NONE
     sup_pid, sup_start, code, oom, finished = ex
     if (sup_pid, sup_start) != (rec.sup_pid, rec.sup_start):
-        return False  # a file from an earlier run
-    return store.update(
+        return _NONE  # a file from an earlier run
+    done = store.update(
         rec.id, (ST.RUNNING, ST.PAUSED), where={"sup_pid": sup_pid, "sup_start": sup_start},
         state=ST.EXITED, pid=0, exit_code=code, oom_killed=oom, finished=finished,
     )  # fmt: skip
+    return _APPLIED if done else _LOST
 
 
 def reconcile(store, rec, driver, db_path: str, container_dir: str, auto_remove: bool):
-    """`rec` as it really is; None when the reconciliation removed it (--rm)."""
+    """`rec` as it really is; None when the reconciliation removed it (--rm).
+
+    `driver`: the cgroup driver, or a callable returning it (only a dead supervisor's
+    cleanup needs one: `ps` with live containers never pays for detecting it)."""
+    for _ in range(8):
+        if rec.state not in ST.LIVE:
+            return rec
+        applied = _apply_exit(store, rec, container_dir)
+        if applied != _LOST:
+            break
+        # the finisher recorded this exit as we read it: its record is the truth, not the
+        # stale "running" one we hold (whose supervisor may still be alive, tearing down)
+        from dockyard.errors import NotFound
+
+        try:
+            rec = store.get(rec.id)
+        except NotFound:
+            return None  # --rm: already removed
     if rec.state not in ST.LIVE:
         return rec
-    if apply_exit(store, rec, container_dir):
+    if applied == _APPLIED:
         rec = store.get(rec.id)
         if auto_remove and not supervisor_alive(rec):
             from dockyard.runtime import cleanup
@@ -56,6 +83,8 @@ def reconcile(store, rec, driver, db_path: str, container_dir: str, auto_remove:
     from dockyard.runtime import cleanup
     from dockyard.runtime.launch import cgroup_name
 
+    if callable(driver):
+        driver = driver()
     name = cgroup_name(rec.id)
     oom = False
     try:

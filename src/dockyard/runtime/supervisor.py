@@ -94,17 +94,18 @@ def supervise(plan: Plan) -> None:
         os._exit(code)
 
 
-def supervise_planned(plan_r: int, keep: set[int]) -> None:
+def supervise_planned(plan_r: int, keep: set[int], finish_here: bool = False) -> None:
     """Run in a supervisor forked ahead of its plan (`launch.prefork`); never returns.
 
     Warms up while the launcher works (the imports and libc the start needs, in the
     container init's too: it is cloned from here), then reads the plan; end-of-file
-    without one means the launcher gave up."""
+    without one means the launcher gave up. `finish_here`: it will finish the container
+    itself (attached, sqlite allowed), so the finisher's imports are warmed up too."""
     code = 1
     try:
         os.setsid()
         _keep_only(keep)
-        sc = _warm_up()
+        sc = _warm_up(finish_here)
         chunks = []
         while True:
             b = os.read(plan_r, 65536)
@@ -129,7 +130,7 @@ def supervise_planned(plan_r: int, keep: set[int]) -> None:
         os._exit(code)
 
 
-def _warm_up():
+def _warm_up(finish_here: bool = False):
     """Import now what the start path imports later, and load libc: a Syscalls to use."""
     import _socket  # noqa: F401 - the init brings up lo with it
     import fcntl  # noqa: F401
@@ -143,10 +144,16 @@ def _warm_up():
     from dockyard.linux.cgroups import v1, v2  # noqa: F401 - the plan's driver
     from dockyard.runtime import handoff, jsonlog  # noqa: F401
 
-    # (what finishing needs is imported after the exit is reported, off the critical path)
-
     sc = S.Syscalls()
     sc.prepare()
+    if finish_here:
+        # `run --rm` waits for the finisher to remove the record: what it imports (sqlite
+        # above all, ~4 ms) is loaded now, while the client still creates the container.
+        # (a detached supervisor finishes in a fresh interpreter; a client with the
+        # database already open gets a finisher started ahead)
+        from dockyard.runtime import finish
+
+        finish.warm_up()
     return sc
 
 

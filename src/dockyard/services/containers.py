@@ -77,19 +77,26 @@ class ContainerService:
     def _get(self, ref: str):
         """The record for `ref`, reconciled; NotFound when a reconciliation removed it."""
         from dockyard.errors import NotFound
-        from dockyard.runtime.containerspec import from_json
+
+        rec = self._reconciled(self.store.find(ref))
+        if rec is None:
+            raise NotFound(f"No such container: {ref}")
+        return rec
+
+    def _reconciled(self, rec, spec=None):
+        """`rec` reconciled (None when that removed it); `spec`: its decoded spec, if at hand."""
+        if rec.state not in ST.LIVE:
+            return rec
         from dockyard.runtime.reconcile import reconcile
 
-        rec = self.store.find(ref)
-        if rec.state in ST.LIVE:
+        if spec is None:
+            from dockyard.runtime.containerspec import from_json
+
             spec = from_json(rec.spec)
-            rec = reconcile(
-                self.store, rec, self.driver, self.config.metadata_path,
-                self._layout(rec.id).dir, spec.auto_remove,
-            )  # fmt: skip
-            if rec is None:
-                raise NotFound(f"No such container: {ref}")
-        return rec
+        return reconcile(
+            self.store, rec, lambda: self.driver, self.config.metadata_path,
+            self._layout(rec.id).dir, spec.auto_remove,
+        )  # fmt: skip
 
     # -- create -------------------------------------------------------------------------
 
@@ -98,7 +105,7 @@ class ContainerService:
         import time
 
         from dockyard.runtime import containerspec as CS
-        from dockyard.runtime import names, rootfs
+        from dockyard.runtime import etcfiles, names, rootfs
         from dockyard.runtime import spec as S
         from dockyard.runtime.store import ContainerRecord
 
@@ -128,9 +135,7 @@ class ContainerService:
             for d in (lay.rootfs, lay.upper, lay.work):
                 os.mkdir(d, 0o755)
             rootfs.ensure_dir(lowers, lay.upper, spec.cwd)
-            _write(lay.hostname, spec.hostname + "\n")
-            _write(lay.hosts, _hosts(spec.hostname))
-            _write(lay.resolv, _resolv())
+            etcfiles.write_all(lay, spec.hostname)
             rec = ContainerRecord(
                 id=cid, name=name or names.generate(), image=opts.image, image_id=img.id,
                 snapshot=top, created=time.time_ns(), state=ST.CREATED, spec=CS.to_json(spec),
@@ -209,6 +214,20 @@ class ContainerService:
         A failed start raises with `exit_code` 126/127 (and --rm removes the container)."""
         from dockyard.runtime import launch
 
+        cid, started = self.create_and_start(opts, attach)
+        if attach is None or started is None:
+            return cid, None
+        code = launch.wait_result(started.result_r)
+        if code is None:  # the supervisor died: the record tells what is known
+            code = self.wait(cid) if not opts.auto_remove else 137
+        return cid, code
+
+    def create_and_start(self, opts: RunOptions, attach: tuple[int, int, int] | None = None):
+        """`run` without the wait: (id, `launch.Started`); the caller reads the exit code
+        from `started.result_r` (`launch.wait_result`). A failed create raises as `create`
+        does; a failed start as `start` does, after removing the container for --rm."""
+        from dockyard.runtime import launch
+
         # the supervisor is forked first: it warms up while the image is resolved and the
         # container created, and the fork copies a process that is still small
         pre = launch.prefork(attach, self.config.metadata_path)
@@ -218,17 +237,11 @@ class ContainerService:
             launch.cancel(pre)
             raise
         try:
-            started = self._start(cid, attach, pre)
+            return cid, self._start(cid, attach, pre)
         except BaseException:
             if opts.auto_remove:
                 self.remove(cid, force=True)
             raise
-        if attach is None or started is None:
-            return cid, None
-        code = launch.wait_result(started.result_r)
-        if code is None:  # the supervisor died: the record tells what is known
-            code = self.wait(cid) if not opts.auto_remove else 137
-        return cid, code
 
     # -- stop / kill / restart ----------------------------------------------------------
 
@@ -271,10 +284,18 @@ class ContainerService:
         spec = from_json(rec.spec)
         sig = parse_signal(signal) if signal else spec.stop_signal
         wait = spec.stop_timeout if timeout is None else timeout
-        self._signal(rec, sig)
-        if rec.state == ST.PAUSED:
-            self.driver.thaw(cgroup_name(rec.id))
-        if wait < 0 or not self._wait_gone(rec.id, wait if wait >= 0 else None):
+        from dockyard.runtime.pidwait import pidfd_of
+
+        pidfd = pidfd_of(rec.pid)  # opened before the signal: it names this very init
+        try:
+            self._signal(rec, sig)
+            if rec.state == ST.PAUSED:
+                self.driver.thaw(cgroup_name(rec.id))
+            gone = wait >= 0 and self._wait_gone(rec.id, wait, pidfd=pidfd)
+        finally:
+            if pidfd >= 0:
+                os.close(pidfd)
+        if not gone:
             try:
                 self.driver.kill(cgroup_name(rec.id), 9)
             except OSError:
@@ -282,24 +303,39 @@ class ContainerService:
             self._signal(rec, 9)
             self._wait_gone(rec.id, None)
 
-    def _wait_gone(self, cid: str, timeout: float | None) -> bool:
-        """Poll until the container is not live; False on timeout."""
+    def _wait_gone(self, cid: str, timeout: float | None, pidfd: int = -1) -> bool:
+        """Wait until the container is not live; False on timeout.
+
+        With a pidfd of its init (the caller's, left open), sleep on it until the init
+        dies (a grace period ends the moment it exits, without polling), then poll
+        briefly for the record: the supervisor writes the exit right after reaping it."""
         import time
 
         from dockyard.errors import NotFound
 
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.002
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
+        delay = 0.0005
         while True:
             try:
                 if self._get(cid).state not in ST.LIVE:
                     return True
             except NotFound:
                 return True  # --rm removed it
-            if deadline is not None and time.monotonic() >= deadline:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
                 return False
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            left = None if deadline is None else deadline - now
+            if pidfd >= 0:
+                # in slices: should the record stay live (a restart), polling takes over
+                from dockyard.runtime.pidwait import wait_exit
+
+                wait_exit(pidfd, 0.25 if left is None else min(left, 0.25))
+                pidfd = -1
+                continue
+            time.sleep(delay if left is None else min(delay, left))
+            # fine-grained while an exit is imminent, then back off
+            delay = min(delay * 2, 0.005 if now - start < 1 else 0.05)
 
     def restart(self, ref: str, timeout: int | None = None) -> None:
         rec = self._get(ref)
@@ -397,7 +433,7 @@ class ContainerService:
         import time
 
         from dockyard.runtime import dockerjson
-        from dockyard.runtime.containerspec import from_json
+        from dockyard.runtime.containerspec import view
 
         filters = dict(filters or {})
         dockerjson.check_filters(filters)
@@ -408,19 +444,22 @@ class ContainerService:
             limit = 1
         out = []
         now = time.time_ns()
+        # Docker: a status or exited filter implies --all; the others do not
+        show_all = all or limit > 0 or "status" in filters or "exited" in filters
         for rec in self.store.list():
+            # the read-only fields ps shows; the spec never changes after create
+            spec = view(rec.spec)
             if rec.state in ST.LIVE:
                 try:
-                    rec = self._get(rec.id)
+                    rec = self._reconciled(rec, spec)
                 except Exception:
                     continue
-            # Docker: a status or exited filter implies --all; the others do not
-            show_all = all or limit > 0 or "status" in filters or "exited" in filters
+                if rec is None:
+                    continue
             if not show_all and rec.state not in (ST.RUNNING, ST.PAUSED, ST.RESTARTING):
                 continue
             if any(rec.created >= t for t in before) or any(rec.created <= t for t in since):
                 continue
-            spec = from_json(rec.spec)
             if not dockerjson.matches(rec, spec, filters):
                 continue
             size_rw = _du(self._layout(rec.id).upper) if size else None
@@ -546,36 +585,6 @@ def _set_stopped(container_dir: str, on: bool) -> None:
             os.unlink(path)
         except FileNotFoundError:
             pass
-
-
-def _write(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.rename(tmp, path)
-
-
-def _hosts(hostname: str) -> str:
-    return (
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-        f"ff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
-    )
-
-
-def _resolv() -> str:
-    """The host's resolv.conf without loopback nameservers (unreachable from inside)."""
-    try:
-        with open("/etc/resolv.conf") as f:
-            lines = f.read(65536).splitlines()
-    except OSError:
-        lines = []
-    keep = [
-        ln for ln in lines
-        if not (ln.split()[:1] == ["nameserver"] and len(ln.split()) > 1
-                and (ln.split()[1].startswith("127.") or ln.split()[1] == "::1"))
-    ]  # fmt: skip
-    return "\n".join(keep) + ("\n" if keep else "")
 
 
 def _du(path: str) -> int:

@@ -46,8 +46,11 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
     rows = [F.ContainerRow(s, trunc, now) for s in summaries]
     if fast:
         cli.out(F.render_fast(fmt, rows))
-        return 0
-    from dockyard.cli.formatter import render
+    else:
+        from dockyard.cli.formatter import render
 
-    cli.out(render(fmt, rows, F.PS_HEADER))
+        cli.out(render(fmt, rows, F.PS_HEADER))
+    from dockyard.cli.commands.batch import exit_now
+
+    exit_now(cli, 0)
     return 0

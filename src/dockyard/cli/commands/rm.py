@@ -18,7 +18,7 @@ COMMAND = Command(
 
 
 def run(cli: Cli, opts: Values, args: list[str]) -> int:
-    from dockyard.cli.commands.batch import each
+    from dockyard.cli.commands.batch import each, exit_now
     from dockyard.errors import InvalidArgument
 
     svc = cli.containers
@@ -30,4 +30,6 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
             raise InvalidArgument("Container name cannot be empty")
         svc.remove(ref, force=opts.force, volumes=opts.volumes)
 
-    return each(cli, args, act)
+    code = each(cli, args, act)
+    exit_now(cli, code)
+    return code

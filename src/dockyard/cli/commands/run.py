@@ -33,8 +33,10 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
         raise CliError("Conflicting options: -a and -d", 125)
     ropts = options(opts, args, os.environ)
     check_cidfile(opts.cidfile)
-    cid = create(cli, ropts, opts.pull, opts.quiet)
     svc = cli.containers
+    if not opts.cidfile:  # (the id file is written between create and start)
+        return _run(cli, svc, opts, ropts)
+    cid = create(cli, ropts, opts.pull, opts.quiet)
     if opts.cidfile:
         write_cidfile(opts.cidfile, cid)
     if not opts.detach:
@@ -45,4 +47,33 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
     except DockyardError as e:
         return A.start_failed(cli, svc, cid, ropts.auto_remove, e)
     cli.out(cid + "\n")
+    return 0
+
+
+def _run(cli: Cli, svc, opts: Values, ropts) -> int:
+    """create + start in one service call, whose supervisor is forked ahead and starts up
+    while the container is created."""
+    from dockyard.cli.commands import attach as A
+    from dockyard.cli.commands.batch import exit_now
+    from dockyard.cli.commands.runpull import with_image
+    from dockyard.errors import DockyardError
+
+    if not opts.detach:
+        streams = A.streams(opts.interactive, opts.attach)
+        code = with_image(
+            cli, ropts.image, opts.pull, opts.quiet,
+            lambda: A.foreground(cli, svc, None, streams, ropts.auto_remove, opts.sig_proxy, ropts),
+        )  # fmt: skip
+        exit_now(cli, code)
+        return code
+    try:
+        cid, _ = with_image(
+            cli, ropts.image, opts.pull, opts.quiet, lambda: svc.create_and_start(ropts)
+        )
+    except DockyardError as e:
+        if getattr(e, "exit_code", None) is None:
+            raise
+        return A.start_failed(cli, svc, "", False, e)  # (--rm: the service removed it)
+    cli.out(cid + "\n")
+    exit_now(cli, 0)
     return 0

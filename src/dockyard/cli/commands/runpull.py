@@ -34,13 +34,19 @@ def pull(cli, ref: str, quiet: bool) -> None:
 
 def create(cli, ropts, policy: str, quiet: bool) -> str:
     """`cli.containers.create(ropts)`, pulling the image first as `policy` says."""
+    return with_image(cli, ropts.image, policy, quiet, lambda: cli.containers.create(ropts))
+
+
+def with_image(cli, image: str, policy: str, quiet: bool, make):
+    """`make()` (which creates a container from `image`), pulling the image first as `policy`
+    says: `missing` retries once after pulling when `make` finds no such image."""
     if policy == "always":
-        pull(cli, ropts.image, quiet)
+        pull(cli, image, quiet)
     try:
-        return cli.containers.create(ropts)
+        return make()
     except Exception as e:
         if policy != "missing" or not is_missing_image(e):
             raise
-    cli.err(f"Unable to find image '{familiar_tagged(ropts.image)}' locally\n")
-    pull(cli, ropts.image, quiet)
-    return cli.containers.create(ropts)
+    cli.err(f"Unable to find image '{familiar_tagged(image)}' locally\n")
+    pull(cli, image, quiet)
+    return make()

@@ -17,9 +17,11 @@ COMMAND = Command(
 
 
 def run(cli: Cli, opts: Values, args: list[str]) -> int:
-    from dockyard.cli.commands.batch import each
+    from dockyard.cli.commands.batch import each, exit_now
 
     timeout = opts.time if "time" in opts.changed else None
     sig = opts.signal or None
     svc = cli.containers
-    return each(cli, args, lambda ref: svc.stop(ref, timeout=timeout, signal=sig))
+    code = each(cli, args, lambda ref: svc.stop(ref, timeout=timeout, signal=sig))
+    exit_now(cli, code)
+    return code
