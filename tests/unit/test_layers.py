@@ -16,6 +16,7 @@ LAYERS = {
     "digest": 0,
     "config": 0,
     "record": 0,
+    "units": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

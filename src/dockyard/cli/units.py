@@ -1,5 +1,7 @@
 """Human-readable sizes and durations, the way Docker's go-units prints them."""
 
+from dockyard.units import human_duration
+
 _DECIMAL = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
 
@@ -28,34 +30,6 @@ def bytes_size(size: float) -> str:
     """go-units BytesSize: binary units, 4 significant digits ("7.62GiB")."""
     value, unit = _scale(float(size), 1024.0, _BINARY)
     return f"{value:.4g}{unit}"
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration ("About a minute", "2 weeks", ...); add " ago" yourself."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
 
 
 def since(unix: float, now: float | None = None) -> str:

@@ -7,6 +7,7 @@ message Docker's daemon gives for that bad move (or returns quietly when it is a
 """
 
 from dockyard.errors import Conflict, InvalidArgument
+from dockyard.units import human_duration
 
 CREATED = "created"
 RUNNING = "running"
@@ -73,34 +74,6 @@ def validate(state: str) -> str:
     if state not in STATES:
         raise InvalidArgument(f"invalid container state: {state}")
     return state
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(seconds / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
 
 
 def status_text(state: str, exit_code: int, started_ns: int, finished_ns: int, now_ns: int) -> str:
