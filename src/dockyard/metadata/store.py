@@ -10,8 +10,15 @@ three pragmas. Rows leave this module only as the frozen records of `metadata.re
 """
 
 import os
-import sqlite3
 import time
+
+try:
+    # the C module the `sqlite3` package wraps: the package adds only date/time adapters
+    # (unused here) and imports `datetime` for them, ~1.5 ms on every command
+    import _sqlite3 as sqlite3
+except ImportError:  # pragma: no cover - an interpreter without the split
+    import sqlite3
+
 from _thread import RLock  # threading's RLock itself; skips importing threading
 
 from dockyard import digest as _digest
