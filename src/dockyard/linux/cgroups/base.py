@@ -90,6 +90,18 @@ class CgroupDriver:
 
     def remove(self, name: str, timeout: float = 5.0) -> None:
         """Kill what is left and rmdir, retrying while tasks exit. No error if already gone."""
+        import time
+
+        if not self.exists(name):
+            return
+        deadline = time.monotonic() + timeout
+        while self.pids(name) and time.monotonic() < deadline:
+            self.kill(name, 9)
+            time.sleep(0.002)
+        rmdir_retry(self._dirs(name), max(deadline - time.monotonic(), 0.1))
+
+    def _dirs(self, name: str) -> list[str]:
+        """Every directory that makes up the cgroup (one per hierarchy), for `remove`."""
         raise NotImplementedError
 
 

@@ -16,7 +16,6 @@ from dockyard.linux.cgroups.base import (
     read_int,
     read_keyed,
     read_pids,
-    rmdir_retry,
     write,
 )
 
@@ -175,17 +174,6 @@ class V1Driver(CgroupDriver):
         finally:
             if can_freeze:
                 self.thaw(name)
-
-    def remove(self, name: str, timeout: float = 5.0) -> None:
-        import time
-
-        if not self.exists(name):
-            return
-        deadline = time.monotonic() + timeout
-        while self.pids(name) and time.monotonic() < deadline:
-            self.kill(name, 9)
-            time.sleep(0.002)
-        rmdir_retry(self._dirs(name), max(deadline - time.monotonic(), 0.1))
 
 
 def _inherit_cpuset(parent: str, child: str) -> None:

@@ -11,7 +11,6 @@ from dockyard.linux.cgroups.base import (
     read_int,
     read_keyed,
     read_pids,
-    rmdir_retry,
     write,
 )
 
@@ -31,6 +30,9 @@ class V2Driver(CgroupDriver):
 
     def __init__(self, root: str = "/sys/fs/cgroup"):
         self.root = root
+
+    def _dirs(self, name: str) -> list[str]:
+        return [self._dir(name)]
 
     def _dir(self, name: str) -> str:
         return os.path.join(self.root, check_name(name))
@@ -159,17 +161,6 @@ class V2Driver(CgroupDriver):
                     pass
         finally:
             self.thaw(name)
-
-    def remove(self, name: str, timeout: float = 5.0) -> None:
-        import time
-
-        if not self.exists(name):
-            return
-        deadline = time.monotonic() + timeout
-        while self.pids(name) and time.monotonic() < deadline:
-            self.kill(name, 9)
-            time.sleep(0.002)
-        rmdir_retry([self._dir(name)], max(deadline - time.monotonic(), 0.1))
 
 
 def _max(v: int) -> str:
