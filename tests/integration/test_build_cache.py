@@ -3,13 +3,10 @@ step that uses it (and the plain progress says why), --no-cache and `builder pru
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from build_support import BuildCli
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 DOCKERFILE = """FROM busybox
 ARG FLAVOR=plain
 ENV A=1
@@ -21,40 +18,9 @@ CMD ["sh"]
 """
 
 
-class Cli:
-    def __init__(self, root: Path):
-        self.root = root
-        self.env = dict(os.environ, PYTHONPATH=str(SRC))
-        self.env.pop("SOURCE_DATE_EPOCH", None)
-
-    def __call__(self, *args, input=None, check=True):
-        p = subprocess.run(
-            [sys.executable, "-m", "dockyard", "--root", str(self.root / "root"),
-             "--state-dir", str(self.root / "state"), *args],
-            input=input, capture_output=True, env=self.env, timeout=300,
-        )  # fmt: skip
-        if check and p.returncode:
-            raise AssertionError(f"{args} exited {p.returncode}: {p.stdout!r} {p.stderr!r}")
-        return p
-
-    def plain(self, *args) -> dict[str, list[str]]:
-        """Build with --progress=plain; each step's text -> the lines it printed."""
-        err = self("build", "--progress", "plain", *args).stderr.decode()
-        steps: dict[str, list[str]] = {}
-        names: dict[str, str] = {}
-        for line in err.splitlines():
-            head, _, rest = line.partition(" ")
-            if rest.startswith("[") and "] " in rest:
-                names[head] = rest.split("] ", 1)[1]
-                steps[names[head]] = []
-            elif head in names:
-                steps[names[head]].append(rest)
-        return steps
-
-
 @pytest.fixture
 def cli(tmp_path, busybox_tar):
-    c = Cli(tmp_path)
+    c = BuildCli(tmp_path)
     c("import", str(busybox_tar), "busybox")
     return c
 

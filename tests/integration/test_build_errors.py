@@ -3,31 +3,14 @@ COPY source, an unknown instruction or flag, a bad option — one clear message,
 no tag moved, and no build dirs or mounts left behind."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-class Cli:
-    def __init__(self, root: Path):
-        self.root = root
-        self.env = dict(os.environ, PYTHONPATH=str(SRC))
-
-    def __call__(self, *args, input=None):
-        return subprocess.run(
-            [sys.executable, "-m", "dockyard", "--root", str(self.root / "root"),
-             "--state-dir", str(self.root / "state"), *args],
-            input=input, capture_output=True, env=self.env, timeout=300,
-        )  # fmt: skip
+from build_support import BuildCli
 
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory, busybox_tar):
-    c = Cli(tmp_path_factory.mktemp("dy-build-err"))
+    c = BuildCli(tmp_path_factory.mktemp("dy-build-err"), check=False)
     assert c("import", str(busybox_tar), "busybox").returncode == 0
     return c
 

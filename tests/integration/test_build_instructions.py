@@ -3,56 +3,12 @@
 
 import gzip
 import io
-import json
 import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-class Cli:
-    def __init__(self, root: Path):
-        self.root = root
-        self.env = dict(os.environ, PYTHONPATH=str(SRC))
-        self.env.pop("SOURCE_DATE_EPOCH", None)
-
-    def __call__(self, *args, input=None, check=True):
-        p = subprocess.run(
-            [sys.executable, "-m", "dockyard", "--root", str(self.root / "root"),
-             "--state-dir", str(self.root / "state"), *args],
-            input=input, capture_output=True, env=self.env, timeout=300,
-        )  # fmt: skip
-        if check and p.returncode:
-            raise AssertionError(f"{args} exited {p.returncode}: {p.stdout!r} {p.stderr!r}")
-        return p
-
-    def inspect(self, ref: str) -> dict:
-        return json.loads(self("image", "inspect", ref).stdout)[0]
-
-    def view(self, ref: str):
-        """The image's merged files (top layer first), read from its snapshots."""
-        from dockyard.build.merged import MergedView
-        from dockyard.metadata.store import MetadataStore
-        from dockyard.oci.ids import chain_ids
-
-        diff_ids = self.inspect(ref)["RootFS"]["Layers"]
-        meta = MetadataStore(str(self.root / "root" / "metadata.db"))
-        try:
-            return MergedView([r.dir for r in meta.snapshot_chain(chain_ids(diff_ids)[-1])])
-        finally:
-            meta.close()
-
-    def config(self, ref: str):
-        from dockyard.oci.image import parse_image_config
-
-        image_id = self.inspect(ref)["Id"]
-        blob = self.root / "root" / "content" / "blobs" / "sha256" / image_id[7:]
-        return parse_image_config(blob.read_bytes())
+from build_support import BuildCli
 
 
 def read(view, path: str) -> bytes:
@@ -64,7 +20,7 @@ def read(view, path: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory, busybox_tar):
-    c = Cli(tmp_path_factory.mktemp("dy-build"))
+    c = BuildCli(tmp_path_factory.mktemp("dy-build"))
     c("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox")
     return c
 

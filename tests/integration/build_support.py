@@ -1,0 +1,65 @@
+"""The CLI runner the build tests share (not a test module): a private data root, the real
+`dockyard` command in a subprocess, and helpers to look inside built images."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+class BuildCli:
+    def __init__(self, root: Path, check: bool = True):
+        self.root = root
+        self.check = check  # raise when a command fails (unless a call says otherwise)
+        self.env = dict(os.environ, PYTHONPATH=str(SRC))
+        self.env.pop("SOURCE_DATE_EPOCH", None)
+
+    def __call__(self, *args, input=None, check=None):
+        p = subprocess.run(
+            [sys.executable, "-m", "dockyard", "--root", str(self.root / "root"),
+             "--state-dir", str(self.root / "state"), *args],
+            input=input, capture_output=True, env=self.env, timeout=300,
+        )  # fmt: skip
+        if (self.check if check is None else check) and p.returncode:
+            raise AssertionError(f"{args} exited {p.returncode}: {p.stdout!r} {p.stderr!r}")
+        return p
+
+    def plain(self, *args) -> dict[str, list[str]]:
+        """Build with --progress=plain; each step's text -> the lines it printed."""
+        err = self("build", "--progress", "plain", *args).stderr.decode()
+        steps: dict[str, list[str]] = {}
+        names: dict[str, str] = {}
+        for line in err.splitlines():
+            head, _, rest = line.partition(" ")
+            if rest.startswith("[") and "] " in rest:
+                names[head] = rest.split("] ", 1)[1]
+                steps[names[head]] = []
+            elif head in names:
+                steps[names[head]].append(rest)
+        return steps
+
+    def inspect(self, ref: str) -> dict:
+        return json.loads(self("image", "inspect", ref).stdout)[0]
+
+    def view(self, ref: str):
+        """The image's merged files (top layer first), read from its snapshots."""
+        from dockyard.build.merged import MergedView
+        from dockyard.metadata.store import MetadataStore
+        from dockyard.oci.ids import chain_ids
+
+        diff_ids = self.inspect(ref)["RootFS"]["Layers"]
+        meta = MetadataStore(str(self.root / "root" / "metadata.db"))
+        try:
+            return MergedView([r.dir for r in meta.snapshot_chain(chain_ids(diff_ids)[-1])])
+        finally:
+            meta.close()
+
+    def config(self, ref: str):
+        from dockyard.oci.image import parse_image_config
+
+        image_id = self.inspect(ref)["Id"]
+        blob = self.root / "root" / "content" / "blobs" / "sha256" / image_id[7:]
+        return parse_image_config(blob.read_bytes())
