@@ -269,6 +269,25 @@ def test_blob_range_requests(client):
             assert r.headers["Content-Range"] == content_range
 
 
+def test_whole_blob_and_conditional_get(client):
+    """A blob of several 1 MiB pieces comes whole with its headers; the validators it carries
+    work on a later conditional request (answered 304), as do HEAD's."""
+    data = os.urandom((3 << 20) + 12345)
+    digest = client.push_blob(REPO, data)
+    r = client.get(f"/v2/{REPO}/blobs/{digest}")
+    assert r.status_code == 200 and r.content == data
+    assert r.headers["Content-Length"] == str(len(data))
+    assert r.headers["Docker-Content-Digest"] == digest
+    assert r.headers["Accept-Ranges"] == "bytes"
+    head = client.head(f"/v2/{REPO}/blobs/{digest}")
+    assert head.headers["ETag"] == r.headers["ETag"]
+    assert head.headers["Content-Length"] == str(len(data))
+    again = client.get(f"/v2/{REPO}/blobs/{digest}", headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+    tail = client.get(f"/v2/{REPO}/blobs/{digest}", headers={"Range": f"bytes={len(data) - 5}-"})
+    assert tail.status_code == 206 and tail.content == data[-5:]
+
+
 @pytest.mark.parametrize("data", [b"", b"{}"], ids=["empty", "emptyJSON"])
 def test_well_known_blobs(client, data):
     client.push_blob(REPO, data)

@@ -76,8 +76,10 @@ def test_repush_uploads_nothing_and_keeps_the_digest(dy, reg, busybox_tar):
     assert reg.writes() == []
     # the tag already names this manifest: nothing at all is written
     assert {m for m, *_ in reg.log} <= {"GET", "HEAD"}
-    # one ping and one round of HEADs (layer, config, tag), nothing else
-    assert sorted(m for m, *_ in reg.log) == ["GET", "HEAD", "HEAD", "HEAD"]
+    # one ping and the tag's HEAD, sent together: the tag holds this very manifest, so the
+    # registry holds its blobs too
+    assert sorted((m, p.rpartition("/")[0]) for m, p, *_ in reg.log) == [
+        ("GET", "/v2"), ("HEAD", "/v2/app/manifests")]  # fmt: skip
     digest = [ln for ln in first.splitlines() if "digest:" in ln]
     assert digest == [ln for ln in second.splitlines() if "digest:" in ln]
 
@@ -98,12 +100,18 @@ def test_quiet_and_all_tags(dy, reg, tmp_path, busybox_tar):
     dy("import", str(busybox_tar), f"{reg.host}/multi:a")
     dy("tag", f"{reg.host}/multi:a", f"{reg.host}/multi:b")
     out = dy.out("push", "-q", "--all-tags", f"{reg.host}/multi")
-    assert out.splitlines() == [f"{reg.host}/multi:a", f"{reg.host}/multi:b"]
+    assert out.splitlines() == [f"{reg.host}/multi"]  # as Docker: the name, once
 
     other = _client(dy, tmp_path, "b")
     out = other.out("pull", "-a", f"{reg.host}/multi")
     assert "a: Pulling from multi" in out and "b: Pulling from multi" in out
-    assert out.splitlines()[-1] == f"{reg.host}/multi"
+    # as Docker: a Digest line per tag, one Status line for the repository, then its name
+    lines = out.splitlines()
+    assert sum(line.startswith("Digest: sha256:") for line in lines) == 2
+    assert [line for line in lines if line.startswith("Status:")] == [
+        f"Status: Downloaded newer image for {reg.host}/multi"
+    ]
+    assert lines[-1] == f"{reg.host}/multi"
     tags = other.out("images", "--format", "{{.Tag}}").split()
     assert sorted(tags) == ["a", "b"]
     quiet = _client(dy, tmp_path, "c").out("pull", "-q", f"{reg.host}/multi:b")
@@ -214,3 +222,57 @@ def test_two_pulls_of_one_image_at_once(dy, reg):
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     assert _inspect(dy, f"{reg.host}/same:1")["Id"] == img.config_digest
+
+
+def test_repush_over_a_moved_tag_checks_blobs_and_puts_the_manifest(dy, reg, busybox_tar):
+    ref, other = f"{reg.host}/moved:1", f"{reg.host}/moved:2"
+    dy("import", str(busybox_tar), ref)
+    dy("import", "--change", "ENV X=1", str(busybox_tar), other)
+    dy("push", ref)
+    dy("push", other)
+    # the tag "1" now names the other image's manifest in the registry
+    dy("tag", other, ref)
+    reg.log.clear()
+    out = dy.out("push", ref)
+    assert "Layer already exists" in out
+    assert reg.writes() == []
+    puts = [p for m, p, *_ in reg.log if m == "PUT"]
+    assert puts == ["/v2/moved/manifests/1"]
+    heads = [p for m, p, *_ in reg.log if m == "HEAD"]
+    assert "/v2/moved/manifests/1" in heads and any("/blobs/" in p for p in heads)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("foo", '"foo": unknown operating system or architecture: invalid argument'),
+        ("linux/amd64/v3/x", '"linux/amd64/v3/x": cannot parse platform specifier: '
+                             "invalid argument"),
+        ("linux//", '"" is an invalid component of "linux//": platform specifier component '
+                    'must match "^[A-Za-z0-9_-]+$": invalid argument'),
+        ("linux/*", '"linux/*": wildcards not yet supported: invalid argument'),
+    ],
+)  # fmt: skip
+def test_bad_platforms_get_dockers_messages_before_any_request(dy, reg, spec, message):
+    p = dy("pull", "--platform", spec, f"{reg.host}/any:1", check=False)
+    assert p.returncode != 0
+    assert p.stderr.decode().strip().endswith(message)
+    assert reg.log == []
+
+
+def test_platform_aliases_pick_from_an_index(dy, reg):
+    arm = make_image([{"arch": b"arm64"}], arch="arm64")
+    amd = make_image([{"arch": b"amd64"}], arch="amd64")
+    for img in (arm, amd):
+        upload(reg.url, "alias", img)
+    index = make_index({"linux/arm64/v8": arm, "linux/amd64": amd})
+    import httpx
+
+    with httpx.Client(base_url=reg.url) as c:
+        put_manifest(c, "alias", "1", index, "application/vnd.oci.image.index.v1+json")
+    ref = f"{reg.host}/alias:1"
+    dy.out("pull", "-q", "--platform", "aarch64", ref)  # an architecture alone, aliased
+    info = _inspect(dy, ref)
+    assert info["Id"] == arm.config_digest and info["Architecture"] == "arm64"
+    dy.out("pull", "-q", "--platform", "linux/x86_64", ref)
+    assert _inspect(dy, ref)["Id"] == amd.config_digest

@@ -40,6 +40,21 @@ CHALLENGES = [
     ),
     ("", []),
     ('Bearer realm="unterminated', [("bearer", {"realm": "unterminated"})]),
+    # commas and spaces inside quotes, odd spacing and case, unquoted URLs
+    (
+        'BEARER  Realm = "https://t/x?a=1,2" ,scope="repository:a:pull repository:b:push,pull"',
+        [
+            (
+                "bearer",
+                {"realm": "https://t/x?a=1,2", "scope": "repository:a:pull repository:b:push,pull"},
+            )
+        ],
+    ),
+    (
+        "Bearer realm=https://t/token,service=reg",
+        [("bearer", {"realm": "https://t/token", "service": "reg"})],
+    ),
+    (',, Basic ,realm="r",, ', [("basic", {"realm": "r"})]),
 ]
 
 
@@ -189,5 +204,10 @@ def test_progress_plain_and_terminal():
     p(Progress("b", "Pulling fs layer"))
     p(Progress("a", "Downloading", 5, 10))
     text = out.getvalue()
-    assert text.startswith("a: Pulling fs layer\nb: Pulling fs layer\n\x1b[2A\r\x1b[2Ka: Down")
-    assert text.endswith("\n\x1b[1B")
+    assert text == (
+        "\n\x1b[1A\x1b[2K\ra: Pulling fs layer \r\x1b[1B"
+        "\n\x1b[1A\x1b[2K\rb: Pulling fs layer \r\x1b[1B"
+        "\x1b[2A\x1b[2K\ra: Downloading [=========================>"
+        + " " * 25
+        + "]       5B/10B\r\x1b[2B"
+    )

@@ -42,6 +42,15 @@ class Htpasswd:
                 users[user.decode("utf-8", "replace")] = hashed
         self._users, self._stamp = users, stamp
 
+    def stamp(self, user: str) -> str:
+        """A short fingerprint of the user's current hash ("" for no such user): refresh
+        tokens carry it, so a changed password or a removed user ends them."""
+        import hashlib
+
+        self._load()
+        hashed = self._users.get(user)
+        return hashlib.sha256(hashed).hexdigest()[:32] if hashed is not None else ""
+
     def verify(self, user: str, password: str) -> bool:
         import bcrypt
 
@@ -73,6 +82,9 @@ class Authorizer:
 
     def authenticate(self, user: str, password: str) -> bool:
         return self.htpasswd is not None and self.htpasswd.verify(user, password)
+
+    def stamp(self, user: str) -> str:
+        return self.htpasswd.stamp(user) if self.htpasswd is not None else ""
 
     def granted(self, user: str, repository: str) -> set[str]:
         """The actions `user` ("" = anonymous) may take on `repository`."""

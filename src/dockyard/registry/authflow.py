@@ -160,14 +160,20 @@ async def token_endpoint(reg: Registry, request):
         raise ApiError("UNSUPPORTED", "token auth is not enabled", 404)
     user, creds, scopes = ANONYMOUS, None, request.query.getall("scope", [])
     service = request.query.get("service", "")
+    offline = request.query.get("offline_token", "") == "true"
+    refreshed = False
     if request.method == "POST":
         form = await request.post()
         grant = form.get("grant_type", "")
-        if grant != "password":
-            raise ApiError("UNSUPPORTED", f"unsupported grant_type {grant!r}", 400)
-        creds = (str(form.get("username", "")), str(form.get("password", "")))
         scopes = [s for s in str(form.get("scope", "")).split(" ") if s]
         service = str(form.get("service", ""))
+        offline = form.get("access_type", "") == "offline"
+        if grant == "refresh_token":
+            user, refreshed = _refreshed_user(reg, str(form.get("refresh_token", ""))), True
+        elif grant == "password":
+            creds = (str(form.get("username", "")), str(form.get("password", "")))
+        else:
+            raise ApiError("UNSUPPORTED", f"unsupported grant_type {grant!r}", 400)
     elif request.headers.get("Authorization"):
         creds = parse_basic(request.headers["Authorization"])
         if creds is None:
@@ -187,7 +193,26 @@ async def token_endpoint(reg: Registry, request):
         "expires_in": reg.config.auth.token.expiration,
         "issued_at": now,
     }
+    if offline and creds is not None and not refreshed:
+        # `docker login` asks for one (offline_token / access_type=offline) and stores it as
+        # its identity token instead of the password.
+        body["refresh_token"] = reg.issuer.issue(user, [], refresh_stamp=reg.authorizer.stamp(user))
     return web.Response(body=json.dumps(body).encode(), content_type="application/json")
+
+
+def _refreshed_user(reg: Registry, token: str) -> str:
+    """The user a refresh token was issued to, if it is valid and the user's password has not
+    changed since; else a 400 (RFC 6749's invalid_grant)."""
+    try:
+        claims = reg.issuer.verify(token.strip(), refresh=True)
+    except PermissionDenied:
+        raise ApiError("UNAUTHORIZED", "invalid refresh token", 400)
+    user, stamp = claims.get("sub"), claims.get("pwd")
+    if not isinstance(user, str) or not user or not isinstance(stamp, str):
+        raise ApiError("UNAUTHORIZED", "invalid refresh token", 400)
+    if stamp != reg.authorizer.stamp(user):
+        raise ApiError("UNAUTHORIZED", "refresh token revoked: the password has changed", 400)
+    return user
 
 
 def _challenge_basic(reg: Registry) -> ApiError:

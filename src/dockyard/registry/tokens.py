@@ -12,6 +12,7 @@ from dockyard.registry.config import TokenConfig
 from dockyard.registry.fsutil import write_atomic
 
 _LEEWAY = 60  # seconds of clock skew tolerated on nbf/exp
+REFRESH_LIFETIME = 30 * 86400  # identity tokens from `docker login`; a password change ends them
 
 
 def _b64(data: bytes) -> str:
@@ -68,7 +69,21 @@ class TokenIssuer:
         self._public = self._key.public_key()
         self._kid = _key_id(self._public)
 
-    def issue(self, subject: str, access: list[dict], now: float | None = None) -> str:
+    def refresh_audience(self) -> str:
+        """The audience of refresh tokens: never the service's, so that one is never taken
+        for an access token."""
+        return self.cfg.service + "#refresh"
+
+    def issue(
+        self,
+        subject: str,
+        access: list[dict],
+        now: float | None = None,
+        *,
+        refresh_stamp: str = "",
+    ) -> str:
+        """An access token; with `refresh_stamp` (see auth.Authorizer.stamp) a refresh token
+        (an identity token, for `grant_type=refresh_token`) valid for REFRESH_LIFETIME."""
         import hashlib
         import json
         import time
@@ -81,13 +96,15 @@ class TokenIssuer:
         claims = {
             "iss": self.cfg.issuer,
             "sub": subject,
-            "aud": self.cfg.service,
-            "exp": now + self.cfg.expiration,
+            "aud": self.refresh_audience() if refresh_stamp else self.cfg.service,
+            "exp": now + (REFRESH_LIFETIME if refresh_stamp else self.cfg.expiration),
             "nbf": now - 1,
             "iat": now,
             "jti": hashlib.sha256(os.urandom(32)).hexdigest()[:32],
             "access": access,
         }
+        if refresh_stamp:
+            claims["pwd"] = refresh_stamp
         signing_input = (
             _b64(json.dumps(header, separators=(",", ":")).encode())
             + "."
@@ -97,8 +114,9 @@ class TokenIssuer:
         r, s = utils.decode_dss_signature(der)
         return signing_input.decode() + "." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
-    def verify(self, token: str, now: float | None = None) -> dict:
-        """The claims of a token this issuer signed and that is valid now; else PermissionDenied."""
+    def verify(self, token: str, now: float | None = None, *, refresh: bool = False) -> dict:
+        """The claims of a token this issuer signed and that is valid now; else PermissionDenied.
+        An access token, or a refresh token with `refresh`."""
         import json
         import time
 
@@ -130,7 +148,8 @@ class TokenIssuer:
         aud = claims.get("aud")
         auds = aud if isinstance(aud, list) else [aud]
         exp, nbf = claims.get("exp"), claims.get("nbf", 0)
-        if claims.get("iss") != self.cfg.issuer or self.cfg.service not in auds:
+        audience = self.refresh_audience() if refresh else self.cfg.service
+        if claims.get("iss") != self.cfg.issuer or audience not in auds:
             raise PermissionDenied("token was issued for another service")
         if not isinstance(exp, int | float) or not isinstance(nbf, int | float):
             raise PermissionDenied("token has no validity window")

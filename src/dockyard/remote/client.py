@@ -39,8 +39,12 @@ class RegistryClient:
         retries: int = 4,
         backoff: float = 0.25,
         timeout: float = 60.0,
+        tls=None,
+        proxies=None,
     ):
         self.host = host
+        self.tls = tls  # remote.certs.TlsFiles from certs.d, or None
+        self.proxies = proxies  # remote.proxy.Proxies, or None
         self.repository = repository
         self.credentials = credentials or Credentials()
         self.retries = retries
@@ -54,13 +58,16 @@ class RegistryClient:
         self._auth_header = ""
         self._lock = allocate_lock()
         self.requests = 0  # how many HTTP requests were sent (tests and benchmarks read it)
+        # login: ask the token service for a refresh token (Docker's identity token), kept here
+        self.offline = False
+        self.identity_token = ""
 
     # -- connection -----------------------------------------------------------------
 
     def _client(self, verify: bool):
         from dockyard.remote.http import HttpClient
 
-        return HttpClient(verify, self._timeout, USER_AGENT)
+        return HttpClient(verify, self._timeout, USER_AGENT, self.tls, self.proxies)
 
     def close(self) -> None:
         if self._http is not None:
@@ -87,6 +94,7 @@ class RegistryClient:
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
+            failures = []  # each candidate's, so that the first one's reason is not lost
             for base, verify in self._candidates:
                 http = self._client(verify)
                 try:
@@ -94,7 +102,7 @@ class RegistryClient:
                     r = http.send("GET", base + "/v2/", {})
                 except TransportError as e:
                     http.close()
-                    last = _describe(e)
+                    failures.append(_describe(e))
                     continue
                 if r.status_code == 401:
                     self._challenge = _auth.pick(
@@ -102,10 +110,11 @@ class RegistryClient:
                     )
                 elif r.status_code >= 400 and r.status_code != 404:
                     http.close()
-                    last = f"{base}/v2/ answered {r.status_code}"
+                    failures.append(f"{base}/v2/ answered {r.status_code}")
                     continue
                 self._http, self.base = http, base
                 return
+            last = "; ".join(failures)
             if "answered 4" in last:
                 break  # a definite answer, not an outage: do not wait for it to change
         raise Unavailable(f"cannot reach registry {self.host}: {last}")
@@ -176,13 +185,16 @@ class RegistryClient:
                 if c.username:
                     params.append(("account", c.username))
                     headers["Authorization"] = self._basic()
+                    if self.offline:
+                        params += [("client_id", "dockyard"), ("offline_token", "true")]
                 sep = "&" if "?" in realm else "?"
                 url = realm + sep + urlencode(params) if params else realm
                 r = self._http.send("GET", url, headers)
         except TransportError as e:
             raise Unavailable(f"cannot reach the token service {realm}: {_describe(e)}")
         self.requests += 1
-        if r.status_code in (401, 403):
+        if r.status_code in (401, 403) or (r.status_code == 400 and c.identity_token):
+            # a 400 to a refresh grant is OAuth2's invalid_grant: the identity token is dead
             raise PermissionDenied(f"unauthorized: {_error_text(r) or 'authentication required'}")
         if r.status_code != 200:
             raise Unavailable(f"token service {realm} answered {r.status_code}")
@@ -193,6 +205,9 @@ class RegistryClient:
         token = obj.get("token") or obj.get("access_token") if isinstance(obj, dict) else None
         if not isinstance(token, str) or not token:
             raise Unavailable(f"token service {realm} answered no token")
+        refresh = obj.get("refresh_token")
+        if self.offline and isinstance(refresh, str) and 0 < len(refresh) <= 64 << 10:
+            self.identity_token = refresh
         return token
 
     def _reauth_for(self, r) -> bool:
@@ -383,7 +398,8 @@ def _error_text(r) -> str:
 
 def _status_error(r, what: str) -> DockyardError:
     defaults = {401: "unauthorized: authentication required",
-                403: "denied: requested access to the resource is denied"}  # fmt: skip
+                403: "denied: requested access to the resource is denied",
+                407: "the proxy requires authentication (user:password in HTTP_PROXY)"}  # fmt: skip
     text = _error_text(r) or defaults.get(r.status_code, f"HTTP {r.status_code}")
     if r.status_code == 404:
         return NotFound(f"{what}: {text}")

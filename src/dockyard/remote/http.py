@@ -218,10 +218,22 @@ class Response:
 
 
 class HttpClient:
-    def __init__(self, verify: bool = True, timeout: float = 60.0, user_agent: str = ""):
+    """`tls` (remote.certs.TlsFiles): extra CAs and a client certificate; `proxies`
+    (remote.proxy.Proxies): the proxy for each URL, or None."""
+
+    def __init__(
+        self,
+        verify: bool = True,
+        timeout: float = 60.0,
+        user_agent: str = "",
+        tls=None,
+        proxies=None,
+    ):
         self.verify = verify
         self.timeout = timeout
         self.user_agent = user_agent
+        self.tls = tls
+        self.proxies = proxies or None
         self._idle: dict[tuple, list] = {}
         self._lock = allocate_lock()
         self._ssl = None
@@ -237,16 +249,35 @@ class HttpClient:
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
             ctx.set_alpn_protocols(["http/1.1"])
+            if self.tls:
+                try:
+                    for ca in self.tls.cas:  # trusted as well as the system's
+                        ctx.load_verify_locations(cafile=ca)
+                    if self.tls.pairs:
+                        ctx.load_cert_chain(*self.tls.pairs[0])
+                except (OSError, ssl.SSLError, ValueError) as e:
+                    raise TransportError(f"loading TLS files: {_describe(e)}") from None
             self._ssl = ctx
         return self._ssl
 
+    def _proxy(self, key):
+        return self.proxies.for_url(*key) if self.proxies is not None else None
+
+    def _plain_proxy(self, key):
+        """The proxy a plain-HTTP request goes through in absolute form (https: a tunnel)."""
+        return self._proxy(key) if key[0] == "http" else None
+
     def _connect(self, key) -> _Conn:
         scheme, host, port = key
+        proxy = self._proxy(key)
+        peer, peer_port = (proxy.host, proxy.port) if proxy is not None else (host, port)
         # An ASCII name goes as bytes: a str is encoded with the idna codec, an import of its own
-        addr = host.encode() if host.isascii() else host
-        sock = _open_socket(addr, port, min(self.timeout, 15.0))
+        addr = peer.encode() if peer.isascii() else peer
+        sock = _open_socket(addr, peer_port, min(self.timeout, 15.0))
         try:
             sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            if proxy is not None and scheme == "https":
+                _tunnel(sock, host, port, proxy)
             if scheme == "https":
                 import socket  # ssl wraps socket.socket objects only (and imports it anyway)
 
@@ -304,7 +335,7 @@ class HttpClient:
         key = (scheme, host, port)
         if any(c in target or c in netloc for c in " \t\r\n"):
             raise TransportError(f"refusing a URL with blanks or line breaks: {url[:80]!r}")
-        head, chunks = self._encode(method, target, netloc, headers, body)
+        head, chunks = self._encode(method, target, netloc, headers, body, self._plain_proxy(key))
         while True:
             try:
                 conn, reused = self._take(key)
@@ -334,7 +365,9 @@ class HttpClient:
                 key = (scheme, host, port)
                 if any(c in target or c in netloc for c in " \t\r\n"):
                     raise TransportError("blanks or line breaks in the URL")
-                head, _ = self._encode(method, target, netloc, headers, None)
+                head, _ = self._encode(
+                    method, target, netloc, headers, None, self._plain_proxy(key)
+                )
                 conn, _ = self._take(key)
             except (OSError, ValueError, TransportError):
                 sent.append(None)
@@ -360,9 +393,14 @@ class HttpClient:
                 out.append(None)
         return out
 
-    def _encode(self, method, target, netloc, headers, body) -> tuple[bytes, object]:
-        """The request head with the body folded in when it is bytes; else the body iterable."""
+    def _encode(self, method, target, netloc, headers, body, proxy=None) -> tuple[bytes, object]:
+        """The request head with the body folded in when it is bytes; else the body iterable.
+        Through a proxy a plain-HTTP request names the whole URL (https goes in a tunnel)."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {netloc}"]
+        if proxy is not None:
+            lines[0] = f"{method} http://{netloc}{target} HTTP/1.1"
+            if proxy.authorization:
+                lines.append(f"Proxy-Authorization: {proxy.authorization}")
         names = {k.lower() for k in headers}
         if self.user_agent and "user-agent" not in names:
             lines.append(f"User-Agent: {self.user_agent}")
@@ -403,6 +441,35 @@ class HttpClient:
                 sock.sendall(chunk)
         if chunked:
             sock.sendall(b"0\r\n\r\n")
+
+
+def _tunnel(sock, host: str, port: int, proxy) -> None:
+    """Ask the proxy on `sock` for a tunnel to host:port (CONNECT); TransportError unless it
+    answers 2xx. The proxy sends nothing after its answer until the client speaks, so every
+    byte read here is the answer's."""
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
+    if proxy.authorization:
+        lines.append(f"Proxy-Authorization: {proxy.authorization}")
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    data = b""
+    while b"\r\n\r\n" not in data:
+        if len(data) > MAX_HEADER_LINE:
+            raise TransportError(f"proxy {proxy.url}: answer to CONNECT too long")
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise TransportError(f"proxy {proxy.url} closed the connection on CONNECT")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].decode("latin-1")
+    parts = status.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise TransportError(f"proxy {proxy.url}: not an HTTP answer to CONNECT: {status[:80]!r}")
+    if not parts[1].startswith("2"):
+        raise TransportError(f"proxy {proxy.url} refused the tunnel to {authority}: "
+                             f"{' '.join(parts[1:])[:120]}")  # fmt: skip
+    if rest:
+        raise TransportError(f"proxy {proxy.url} sent data before the tunnel was used")
 
 
 def _open_socket(host, port: int, timeout: float):

@@ -74,15 +74,74 @@ def fetch_small_blob(client, digest: str, size: int, limit: int = MAX_CONFIG) ->
     return data
 
 
-def parse_platform(spec: str) -> tuple[str, str, str]:
-    """`os/arch[/variant]` (or `arch`) -> (os, arch, variant), with Docker's arch aliases."""
-    parts = spec.lower().split("/")
+# Go's known GOOS and GOARCH values (containerd checks a lone word against them)
+_KNOWN_OS = frozenset(("aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos",
+                       "ios", "js", "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris",
+                       "windows", "zos"))  # fmt: skip
+_KNOWN_ARCH = frozenset(("386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be",
+                         "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32",
+                         "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390",
+                         "s390x", "sparc", "sparc64", "wasm"))  # fmt: skip
+
+
+def _normalize_arch(arch: str, variant: str) -> tuple[str, str]:
+    """containerd's normalizeArch: Docker's aliases for architectures and their variants."""
+    arch, variant = arch.lower(), variant.lower()
+    if arch == "i386":
+        return "386", ""
+    if arch in ("x86_64", "x86-64", "amd64"):
+        return "amd64", "" if variant == "v1" else variant
+    if arch in ("aarch64", "arm64"):
+        return "arm64", "v8" if variant in ("8", "v8") else variant
+    if arch == "armhf":
+        return "arm", "v7"
+    if arch == "armel":
+        return "arm", "v6"
+    if arch == "arm":
+        if variant in ("", "7"):
+            return "arm", "v7"
+        if variant in ("5", "6", "8"):
+            return "arm", "v" + variant
+    return arch, variant
+
+
+def _component_ok(part: str) -> bool:
+    return bool(part) and part.isascii() and all(c.isalnum() or c in "_-" for c in part)
+
+
+def parse_platform(spec: str, host: tuple[str, str, str] = ("linux", "amd64", "")):
+    """`--platform` as Docker (containerd's platforms.Parse) reads it: `os/arch[/variant]`,
+    `os` or `arch` alone (the rest from `host`), with its aliases (x86_64, aarch64, armhf...).
+    InvalidArgument with Docker's messages."""
+    if "*" in spec:
+        raise InvalidArgument(f'"{spec}": wildcards not yet supported: invalid argument')
+    parts = spec.split("/")
+    for part in parts:
+        if not _component_ok(part):
+            raise InvalidArgument(
+                f'"{part}" is an invalid component of "{spec}": platform specifier component '
+                'must match "^[A-Za-z0-9_-]+$": invalid argument'
+            )
     if len(parts) == 1:
-        parts = ["linux", parts[0]]
-    if len(parts) > 3 or not all(parts):
-        raise InvalidArgument(f"invalid platform {spec!r}: want os/arch[/variant]")
-    arch = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}.get(parts[1], parts[1])
-    return parts[0], arch, parts[2] if len(parts) > 2 else ""
+        os_ = parts[0].lower()
+        os_ = "darwin" if os_ == "macos" else os_
+        if os_ in _KNOWN_OS:
+            return os_, host[1], host[2] if os_ == host[0] else ""
+        arch, variant = _normalize_arch(parts[0], "")
+        if arch == "arm" and variant == "v7":
+            variant = ""
+        if arch in _KNOWN_ARCH:
+            return host[0], arch, variant
+        raise InvalidArgument(f'"{spec}": unknown operating system or architecture: '
+                              "invalid argument")  # fmt: skip
+    if len(parts) > 3:
+        raise InvalidArgument(f'"{spec}": cannot parse platform specifier: invalid argument')
+    os_ = parts[0].lower()
+    os_ = "darwin" if os_ == "macos" else os_
+    arch, variant = _normalize_arch(parts[1], parts[2] if len(parts) == 3 else "")
+    if len(parts) == 2 and arch == "arm" and variant == "v7":
+        variant = ""  # v7 is arm's default: not asked for explicitly
+    return os_, arch, variant
 
 
 def _default_variant(arch: str) -> str:

@@ -156,6 +156,17 @@ def blobs_exist(client, digests: list[str], tag: str = "") -> tuple[list[bool], 
     return exist, remote
 
 
+def manifest_digest(client, tag: str) -> str:
+    """The digest the registry says `tag` has ("" when it has no such tag), asked with a HEAD
+    that goes out together with the first ping. Good for skipping an upload the registry
+    would not need, never for checking content."""
+    from dockyard.remote.manifests import ACCEPT
+
+    # Without the manifest types in Accept, a registry may deny having an OCI manifest.
+    (r,) = client.request_many("HEAD", [f"manifests/{tag}"], (200, 404), {"Accept": ACCEPT})
+    return r.headers.get("docker-content-digest", "") if r.status_code == 200 else ""
+
+
 def try_mount(client, digest: str, source_repo: str) -> str:
     """Ask the registry to mount `digest` from `source_repo`: "" if mounted, else an upload URL."""
     from urllib.parse import quote

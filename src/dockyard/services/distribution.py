@@ -7,7 +7,8 @@ repo digest (`name@sha256:...` of what the tag pointed at) appear together at th
 failed pull leaves no image and no tag. Push sends layers five at a time: a blob the registry
 has is skipped (HEAD), one known in another repository of the same registry is mounted, the
 rest are uploaded; layers stored uncompressed are gzipped first and the compressed digest is
-recorded, so the same image always pushes the same manifest and a re-push uploads nothing.
+recorded, so the same image always pushes the same manifest and a re-push uploads nothing
+(when the tag already names that manifest, one HEAD sent with the ping ends it).
 
 Progress goes to a callback as `Progress(id, status, current, total)`: `id` is a layer's short
 digest, or "" for a line of its own.
@@ -57,12 +58,16 @@ class DistributionService:
         credentials,
         insecure: tuple[str, ...] = (),
         tls_verify: bool = True,
+        certs_dir: str = "",
+        proxies=None,
     ):
         self.config = config
         self.images = images  # services.images.ImageService
         self.credentials = credentials  # remote.credentials.CredentialStore
         self.insecure = tuple(insecure)
         self.tls_verify = tls_verify
+        self.certs_dir = certs_dir  # certs.d: per-registry CAs and client certificates
+        self.proxies = proxies  # remote.proxy.Proxies (from the environment), or None
         self.last_client = None  # the client of the last operation (its request count)
 
     # -- connections ------------------------------------------------------------------
@@ -74,9 +79,17 @@ class DistributionService:
         host = endpoint_host(domain)
         insecure = not self.tls_verify or is_insecure(host, self.insecure)
         creds = self.credentials.get(credential_key(domain))
-        client = RegistryClient(host, repository, creds, insecure=insecure, actions=actions)
+        client = RegistryClient(host, repository, creds, insecure=insecure, actions=actions,
+                                tls=self._tls(host), proxies=self.proxies)  # fmt: skip
         self.last_client = client
         return client
+
+    def _tls(self, host: str):
+        if not self.certs_dir:
+            return None
+        from dockyard.remote.certs import tls_files
+
+        return tls_files(host, self.certs_dir) or None
 
     # -- pull ---------------------------------------------------------------------------
 
@@ -94,7 +107,8 @@ class DistributionService:
         named = reference.parse_normalized(ref)
         if all_tags and (named.tag or named.digest):
             raise InvalidArgument("tag can't be used with --all-tags/-a")
-        want = parse_platform(platform) if platform else _host_platform()
+        host = _host_platform()
+        want = parse_platform(platform, host) if platform else host
         with self._client(named.domain, named.path, ("pull",)) as client:
             if all_tags:
                 from dockyard.remote.tags import list_tags
@@ -107,6 +121,11 @@ class DistributionService:
             results = []
             for r in refs:
                 results.append(self._pull_one(client, r, want, bool(platform), progress))
+        # Docker's last line: one for the whole repository after -a
+        subject = named.familiar_name() if all_tags else refs[0].familiar()
+        status = ("Downloaded newer image" if any(r.downloaded for r in results)
+                  else "Image is up to date")  # fmt: skip
+        progress(Progress("", f"Status: {status} for {subject}"))
         return results
 
     def _pull_one(self, client, ref, want, explicit: bool, progress) -> PullResult:
@@ -141,8 +160,6 @@ class DistributionService:
             )
             changed = self._record_pull(client, ref, top.digest, fetched, image_id, size)
         progress(Progress("", f"Digest: {top.digest}"))
-        status = "Downloaded newer image" if downloaded or changed else "Image is up to date"
-        progress(Progress("", f"Status: {status} for {ref.familiar()}"))
         return PullResult(str(ref), image_id, top.digest, downloaded or changed)
 
     def _fetch_image(self, client, ref, manifest, docs, want, lease, progress):
@@ -186,7 +203,16 @@ class DistributionService:
                     jobs.append(None)
                     continue
                 progress(Progress(sid, "Pulling fs layer"))
-                jobs.append(pool.submit(self._download, client, content, layer, sid, progress))
+                jobs.append(layer)
+            queued = 0
+            for i, layer in enumerate(layers):
+                if jobs[i] is None:
+                    continue
+                queued += 1
+                sid = short_id(layer.digest)
+                if queued > PULL_WORKERS:  # said before the submit: no worker reports first
+                    progress(Progress(sid, "Waiting"))
+                jobs[i] = pool.submit(self._download, client, content, layer, sid, progress)
             try:
                 sizes = []
                 for i, (layer, job) in enumerate(zip(layers, jobs, strict=True)):
@@ -195,11 +221,18 @@ class DistributionService:
                         if early is not None:
                             prepared[layer.digest] = early
                         downloaded = True
+                        sid = short_id(layer.digest)
+                        # Unpacked alongside the download (early) or now: the bar starts full
+                        # or empty, as the bytes have been read or are about to be.
+                        done = layer.size if early is not None else 0
+                        progress(Progress(sid, "Extracting", done, layer.size))
                     sizes = unpack_layers(
                         stores, layers[: i + 1], diff_ids[: i + 1], lease, prepared
                     )
                     if job is not None:
-                        progress(Progress(short_id(layer.digest), "Pull complete"))
+                        if done < layer.size:
+                            progress(Progress(sid, "Extracting", layer.size, layer.size))
+                        progress(Progress(sid, "Pull complete"))
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 for job in jobs:  # layers unpacked on the side that nobody will use now
@@ -223,6 +256,8 @@ class DistributionService:
 
         def report(done: int, total: int) -> None:
             progress(Progress(sid, "Downloading", done, total))
+            if done == total:  # all bytes in: the digest is checked before it is stored
+                progress(Progress(sid, "Verifying Checksum"))
 
         tee = _Tee(self.config.tmp_dir) if layer.size >= TEE_MIN else None
         try:
@@ -299,27 +334,37 @@ class DistributionService:
         return out
 
     def _push_one(self, client, ref, rec, progress) -> PushResult:
-        from dockyard import digest as _digest
         from dockyard.digest import short_id
         from dockyard.oci.manifest import parse_manifest
-        from dockyard.remote import sources, transfer
+        from dockyard.remote import transfer
 
-        content, meta = self.images.content, self.images.meta
+        content = self.images.content
         stored = content.read(rec.manifest_digest, max_size=4 << 20)
         manifest = parse_manifest(stored, rec.manifest_media_type)
         docker = rec.manifest_media_type == mt.DOCKER_MANIFEST
         plans = [self._plan_layer(layer, docker) for layer in manifest.layers]
         for p in plans:
             progress(Progress(short_id(p.local.digest), "Preparing"))
-        # One round of HEADs, sent at once (no threads: starting them costs more than the
-        # round trips): a re-push usually ends here.
         layers: list = [None] * len(plans)
         known = [i for i, p in enumerate(plans) if p.remote is not None]
+        remote = ""
+        if len(known) == len(plans):
+            # Every layer's blob is known, so is the manifest to push: first ask (along with
+            # the ping, one round trip) what the tag holds. When it is this very manifest the
+            # push is done: a registry takes a manifest only once it holds every blob the
+            # manifest names. The header decides only what to skip, never what to trust.
+            candidate = tuple(p.remote for p in plans)
+            data, media_type = self._manifest_for(stored, rec, manifest, candidate)
+            mdigest = _manifest_digest(data, stored, rec)
+            remote = transfer.manifest_digest(client, ref.tag)
+            if remote == mdigest:
+                for p in plans:
+                    progress(Progress(short_id(p.local.digest), "Layer already exists"))
+                return self._pushed(client, ref, rec, manifest, candidate, data, mdigest, progress)
+        # One round of HEADs, sent at once (no threads: starting them costs more than the
+        # round trips).
         digests = [plans[i].remote.digest for i in known] + [manifest.config.digest]
-        # When every layer's blob is known the manifest is known too: ask for the tag's
-        # digest with the same round of HEADs, so that a re-push can skip its upload.
-        all_known = len(known) == len(plans)
-        exist, remote = transfer.blobs_exist(client, digests, ref.tag if all_known else "")
+        exist, _ = transfer.blobs_exist(client, digests)
         present = dict(zip(digests, exist, strict=True))
         for i in known:
             if present[plans[i].remote.digest]:
@@ -331,10 +376,18 @@ class DistributionService:
         if todo:
             self._push_layers(client, plans, todo, layers, progress)
         data, media_type = self._manifest_for(stored, rec, manifest, tuple(layers))
-        mdigest = _digest.sha256_bytes(data)
+        mdigest = _manifest_digest(data, stored, rec)
         if todo or not present[manifest.config.digest] or remote != mdigest:
             client.request("PUT", f"manifests/{ref.tag}", headers={"Content-Type": media_type},
                            body=data, ok=(200, 201), what=f"manifest {ref.familiar()}")  # fmt: skip
+        return self._pushed(client, ref, rec, manifest, tuple(layers), data, mdigest, progress)
+
+    def _pushed(self, client, ref, rec, manifest, layers, data, mdigest, progress) -> PushResult:
+        """Bookkeeping once the registry holds the manifest: the repo digest, where the blobs
+        are (for later mounts), and Docker's last line."""
+        from dockyard.remote import sources
+
+        meta = self.images.meta
         name_at = f"{ref.name}@{mdigest}"
         if name_at not in meta.repo_digests_for(rec.id):
             meta.add_repo_digest(name_at, rec.id)
@@ -358,10 +411,14 @@ class DistributionService:
         """Push the layers at `todo` (the registry lacks them), five at a time."""
         from concurrent.futures import ThreadPoolExecutor
 
+        from dockyard.digest import short_id
+
         meta = self.images.meta
         with self.images._lease() as lease:
             workers = min(PUSH_WORKERS, len(todo))
             with ThreadPoolExecutor(workers, thread_name_prefix="push") as pool:
+                for i in todo[PUSH_WORKERS:]:  # said first: no worker reports before it
+                    progress(Progress(short_id(plans[i].local.digest), "Waiting"))
                 jobs = {i: pool.submit(self._push_layer, client, plans[i], lease, progress)
                         for i in todo}  # fmt: skip
                 for i, job in jobs.items():
@@ -468,10 +525,15 @@ class DistributionService:
                 raise InvalidArgument("Cannot perform an interactive login from a "
                                       "non TTY device")  # fmt: skip
         insecure = not self.tls_verify or is_insecure(host, self.insecure)
-        with RegistryClient(host, "", creds, insecure=insecure) as client:
+        with RegistryClient(host, "", creds, insecure=insecure, tls=self._tls(host),
+                            proxies=self.proxies) as client:  # fmt: skip
             self.last_client = client
+            client.offline = bool(creds.password)
             client.authenticate()
             client.request("GET", "/v2/", ok=(200,), what=f"login to {host}")
+            if client.identity_token:
+                # As Docker: the token service's refresh token is kept instead of the password.
+                creds = Credentials(creds.username, "", client.identity_token)
         self.credentials.store(key, creds)
         return "Login Succeeded"
 
@@ -528,6 +590,16 @@ class _LayerPlan:
         self.local = local  # Descriptor as stored
         self.remote = remote  # Descriptor to push (None: compress first)
         self.docker = docker
+
+
+def _manifest_digest(data: bytes, stored: bytes, rec) -> str:
+    """The digest of the manifest to push: the stored one's (checked when it was read) when
+    it goes unchanged."""
+    if data is stored:
+        return rec.manifest_digest
+    from dockyard.digest import sha256_bytes
+
+    return sha256_bytes(data)
 
 
 def _layers(fetched):

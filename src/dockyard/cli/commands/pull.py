@@ -50,7 +50,18 @@ def docker_config_dir() -> str:
     return os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 
 
+def _proxies():
+    """The environment's proxy settings, or None (no import when there are none)."""
+    names = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+    if not any(os.environ.get(n) for n in names):
+        return None
+    from dockyard.remote.proxy import Proxies
+
+    return Proxies.from_env(os.environ)
+
+
 def distribution(cli: Cli, opts: Values):
+    from dockyard.remote.certs import certs_root
     from dockyard.remote.credentials import CredentialStore
     from dockyard.services.distribution import DistributionService
 
@@ -60,6 +71,8 @@ def distribution(cli: Cli, opts: Values):
         CredentialStore(docker_config_dir()),
         tuple(_insecure_registries()),
         tls_verify=getattr(opts, "tls_verify", True),
+        certs_dir=certs_root(),
+        proxies=_proxies(),
     )
 
 
@@ -69,55 +82,95 @@ def _size(n: int) -> str:
     return human_size(n)
 
 
-class ProgressPrinter:
-    """Docker's pull/push display: one line per layer, rewritten in place on a terminal."""
+def progress_text(ev, width: int) -> str:
+    """Docker's JSONProgress.String(): a 50-column bar when the terminal is wider than 110
+    columns, then `current/total` (current alone when it overshoots); "" with no numbers."""
+    if ev.current <= 0 and ev.total <= 0:
+        return ""
+    if ev.total <= 0:
+        return f"{_size(ev.current):>8}"
+    half = min(int(ev.current / ev.total * 100) // 2, 50)
+    bar = f"[{'=' * half}>{' ' * (50 - half)}] " if width > 110 else ""
+    if ev.current > ev.total:
+        return f"{bar}{_size(ev.current):>8}"
+    return f"{bar}{_size(ev.current):>8}/{_size(ev.total)}"
 
-    def __init__(self, out, tty: bool):
+
+class ProgressPrinter:
+    """Docker's pull/push display (its jsonmessage stream). Not a terminal: a line per status
+    change, and none for the byte counts. A terminal: one line per layer, redrawn in place
+    with the same cursor moves as Docker's (a new layer adds a line; an update moves up to
+    its line, clears it, writes it and moves back down); a line without a layer starts a new
+    group below the previous one."""
+
+    REDRAW = 0.1  # seconds between byte-count redraws of one line (each is a write)
+
+    def __init__(self, out, tty: bool, width: int = 200):
         from _thread import allocate_lock
 
         self.out = out
         self.tty = tty
+        self.width = width
         self.rows: dict[str, int] = {}
-        self.last: dict[str, str] = {}
+        self.drawn: dict[str, float] = {}
         self.lock = allocate_lock()
 
     def __call__(self, ev) -> None:
         with self.lock:
             if not ev.id:
-                self.rows.clear()  # later layer lines start below this one
+                self.rows.clear()
                 self.out.write(ev.status + "\n")
             elif self.tty:
-                self._update(ev.id, self._text(ev))
-            elif not ev.total and self.last.get(ev.id) != ev.status:
-                self.last[ev.id] = ev.status
+                if not self._due(ev):
+                    return
+                self._draw(ev)
+            elif ev.current > 0 or ev.total > 0:
+                return  # Docker drops progress bars when not on a terminal
+            else:
                 self.out.write(f"{ev.id}: {ev.status}\n")
             self.out.flush()
 
-    @staticmethod
-    def _text(ev) -> str:
-        if not ev.total:
-            return f"{ev.id}: {ev.status}"
-        width = 50
-        filled = min(width, ev.current * width // ev.total) if ev.total else 0
-        bar = "=" * max(filled - 1, 0) + (">" if filled else "") + " " * (width - filled)
-        return f"{ev.id}: {ev.status} [{bar}]  {_size(ev.current)}/{_size(ev.total)}"
+    def _due(self, ev) -> bool:
+        """False for a byte count that comes too soon after the last one drawn for its line."""
+        from time import monotonic
 
-    def _update(self, key: str, text: str) -> None:
-        if key not in self.rows:
-            self.rows[key] = len(self.rows)
-            self.out.write(text + "\n")
-            return
-        up = len(self.rows) - self.rows[key]
-        self.out.write(f"\x1b[{up}A\r\x1b[2K{text}\n")
-        if up > 1:
-            self.out.write(f"\x1b[{up - 1}B")
+        now = monotonic()
+        key = ev.id
+        counting = ev.total > 0 and 0 < ev.current < ev.total
+        if counting and now - self.drawn.get(key, 0.0) < self.REDRAW:
+            return False
+        self.drawn[key] = now if counting else 0.0
+        return True
+
+    def _draw(self, ev) -> None:
+        row = self.rows.get(ev.id)
+        if row is None:
+            row = self.rows[ev.id] = len(self.rows)
+            self.out.write("\n")
+        up = len(self.rows) - row
+        text = f"{ev.status} {progress_text(ev, self.width)}"
+        self.out.write(f"\x1b[{up}A\x1b[2K\r{ev.id}: {text}\r\x1b[{up}B")
+
+
+def terminal_width(stream) -> int:
+    """Columns of the terminal behind `stream`; 200 when it cannot be asked (as Docker)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 200
+
+
+def progress_printer(stream, quiet: bool):
+    """The display for `stream` (None with -q): in place on a terminal, plain lines else."""
+    if quiet:
+        return None
+    isatty = getattr(stream, "isatty", None)
+    tty = bool(isatty and isatty())
+    return ProgressPrinter(stream, tty, terminal_width(stream) if tty else 200)
 
 
 def printer(cli: Cli, quiet: bool):
-    if quiet:
-        return None
-    isatty = getattr(cli.stdout, "isatty", None)
-    return ProgressPrinter(cli.stdout, bool(isatty and isatty()))
+    return progress_printer(cli.stdout, quiet)
 
 
 def run(cli: Cli, opts: Values, args: list[str]) -> int:

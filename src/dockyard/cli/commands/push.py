@@ -24,6 +24,7 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
     if not opts.quiet and not opts.all_tags and ":" not in ref.rpartition("/")[2]:
         cli.out("Using default tag: latest\n")
     results = distribution(cli, opts).push(ref, opts.all_tags, printer(cli, opts.quiet))
-    if opts.quiet:
-        cli.out("".join(r.reference + "\n" for r in results))
+    if opts.quiet:  # Docker prints the reference it was given, normalized (-a: the name)
+        cli.out((results[0].reference.rpartition(":")[0] if opts.all_tags else results[0].reference)
+                + "\n")  # fmt: skip
     return 0

@@ -21,15 +21,12 @@ def is_missing_image(e) -> bool:
 
 
 def pull(cli, ref: str, quiet: bool) -> None:
-    from dockyard.cli.commands.pull import ProgressPrinter, distribution
+    from dockyard.cli.commands.pull import distribution, progress_printer
 
     service = distribution(cli, None)
-    progress = None
     if not quiet:
-        isatty = getattr(cli.stderr, "isatty", None)
         cli.stdout.flush()
-        progress = ProgressPrinter(cli.stderr, bool(isatty and isatty()))
-    service.pull(ref, None, False, progress)
+    service.pull(ref, None, False, progress_printer(cli.stderr, quiet))
 
 
 def create(cli, ropts, policy: str, quiet: bool) -> str:
