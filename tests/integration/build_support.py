@@ -63,3 +63,40 @@ class BuildCli:
         image_id = self.inspect(ref)["Id"]
         blob = self.root / "root" / "content" / "blobs" / "sha256" / image_id[7:]
         return parse_image_config(blob.read_bytes())
+
+
+class FileServer:
+    """A tiny HTTP server on 127.0.0.1 for ADD <url>: `routes` maps a path to
+    (status, headers, body); it counts requests per path."""
+
+    def __init__(self, routes: dict):
+        import http.server
+        import threading
+
+        self.routes = routes
+        self.hits: dict[str, int] = {}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                status, headers, body = outer.routes.get(self.path, (404, {}, b""))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

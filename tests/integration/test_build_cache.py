@@ -90,17 +90,21 @@ def test_no_cache_and_builder_prune_rebuild_everything(cli, ctx):
     assert not cached(steps, "COPY big.bin")
     assert why(steps, "COPY big.bin") == "rebuilding: --no-cache"
     out = cli("builder", "prune", "-af").stdout.decode()
-    assert out.startswith("Total:")
+    assert out.strip().splitlines()[-1].startswith("Total:")
     steps = cli.plain("-t", "c:1", str(ctx))
     assert not cached(steps, "COPY big.bin") and not cached(steps, "RUN echo")
 
 
-def test_cache_survives_removal_of_the_image_only_while_its_layers_exist(cli, ctx):
+def test_cache_survives_removal_of_the_image_until_builder_prune(cli, ctx):
     cli("build", "-t", "c:1", str(ctx))
-    cli("rmi", "c:1")  # its layers are collected: the cache entries become misses
+    cli("rmi", "c:1")  # the build cache keeps its layers (a GC root)
+    steps = cli.plain("-t", "c:1", str(ctx))
+    assert cached(steps, "COPY big.bin")
+    cli("rmi", "c:1")
+    cli("builder", "prune", "-f")  # now dangling: forgotten and collected
     steps = cli.plain("-t", "c:1", str(ctx))
     assert not cached(steps, "COPY big.bin")
-    assert why(steps, "COPY big.bin") == "rebuilding: the cached layer was removed"
+    assert why(steps, "COPY big.bin") == "rebuilding: not built before"
     assert cli("image", "inspect", "c:1").returncode == 0
 
 

@@ -295,12 +295,14 @@ def test_system_prune(dy, busybox, busybox_tar):
     dy("import", str(busybox_tar))
     p = dy("system", "prune", input=b"\n")
     assert p.stdout.decode() == (
-        "WARNING! This will remove:\n  - all dangling images\n\n"
-        "Are you sure you want to continue? [y/N] "
+        "WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n"
+        "  - dangling build cache\n\nAre you sure you want to continue? [y/N] "
     )
+    cid = dy.out("create", "busybox", "true").strip()
     out = dy.out("system", "prune", "-f")
-    assert out.startswith("Deleted Images:\ndeleted: sha256:")
+    assert out.startswith(f"Deleted Containers:\n{cid}\n\nDeleted Images:\ndeleted: sha256:")
     assert dy.out("images", "-q") == busybox[7:19] + "\n"
+    assert dy.out("ps", "-aq") == ""
 
 
 def test_system_df(dy, busybox):

@@ -36,11 +36,16 @@ class Stage:
         self.chain = chain
         self.base_id = base_id
         self.cmd_set = False
+        self.pending = None  # a copy layer still being written (build.deferred)
 
 
 class Builder:
-    def __init__(self, opts: BuildOptions, stores, lease, cache, resolve_base, events=None):
+    def __init__(self, opts: BuildOptions, stores, lease, cache, resolve_base, events=None,
+                 reopen=None):  # fmt: skip
         self.opts = opts
+        # () -> (stores, cache, resolve_base) opened afresh: what a forked stage builder
+        # uses instead of the parent's sqlite connections; None builds stages one by one
+        self.reopen = reopen
         self.stores = stores
         self.lease = lease
         self.cache = cache  # BuildCacheDB
@@ -50,6 +55,12 @@ class Builder:
         self._steps: list[list] = []
         self._bpf = None
         self._caps = None
+        self._built: dict = {}
+        self._stages: list = []
+        self._dl_dir = ""  # downloads of ADD <url>, removed after the build
+        self._downloads: dict = {}  # (url, checksum) -> fetch.Download
+        self._unpinned = False  # an ADD <url> without --checksum was used
+        self._defer = False  # the step being built is followed by a RUN
         self.created = self._now()
 
     # -- helpers --------------------------------------------------------------------------
@@ -67,7 +78,7 @@ class Builder:
             self._bases[name] = self.resolve_base(name)
         return self._bases[name]
 
-    def _lowers(self, chain: str) -> list[str]:
+    def lowers_of(self, chain: str) -> list[str]:
         return self.stores.snapshots.lowerdirs(chain) if chain else []
 
     def _workdir(self) -> str:
@@ -78,6 +89,13 @@ class Builder:
     # -- the build ------------------------------------------------------------------------
 
     def build(self) -> BuildResult:
+        try:
+            return self._build()
+        finally:
+            if self._dl_dir:
+                _remove(self._dl_dir)
+
+    def _build(self) -> BuildResult:
         from dockyard.build.context import BuildContext, read_dockerignore
 
         t0 = time.monotonic()
@@ -92,39 +110,60 @@ class Builder:
             return ST.env_dict(self._base(image).config.config.env)
 
         stages = D.evaluate(df, args, base_env=base_env)
+        from dockyard.build.triggers import with_triggers as add_triggers
+
+        with_triggers = add_triggers(df, stages, self._base)
+        if with_triggers is not df:
+            df = with_triggers
+            stages = D.evaluate(df, args, base_env=base_env)
         graph = D.stage_graph(df, [s.base for s in stages])
         needed = sorted(graph.needed(self.opts.target))
         total = sum(1 + len(stages[i].steps) for i in needed)
         self.ctx = BuildContext(
             self.opts.context_dir, read_dockerignore(self.opts.context_dir), self.cache
         )
+        waves = graph.order(self.opts.target)
+        first, number = {}, 1  # steps are numbered in the order they are built
+        for i in (i for wave in waves for i in wave):
+            first[i], number = number, number + 1 + len(stages[i].steps)
         built: dict[int, Stage] = {}
-        number = 0
-        for i in needed:
-            st = stages[i]
-            number += 1
-            self.events.step(number, total, df.stages[i].from_.original)
-            self._steps.append([df.stages[i].from_.original, False])
-            state = self._from(st, built, stages)
-            for j, step in enumerate(st.steps):
-                number += 1
-                self.events.step(number, total, step.instruction.original)
-                self._steps.append(
-                    [
-                        step.instruction.original,
-                        isinstance(step.instruction, (D.Run, D.Copy, D.Add)),
-                    ]
-                )
-                self._step(state, step, (i, j), built, stages)
-            built[i] = state
+        steps_of: dict[int, list] = {}
+        plan = (first, total, df, stages, built, steps_of)
+        for wave in waves:
+            if len(wave) > 1 and self.reopen is not None:
+                from dockyard.build.parallel import build_wave
+
+                build_wave(self, wave, plan)
+            else:
+                for i in wave:
+                    built[i] = self.build_stage(i, plan)
+        self._steps = [s for wave in waves for i in wave for s in steps_of[i]]
         final = built[needed[-1]]
         self.ctx.save()
         result = self._result(final, df)
         bases = {n: b.image_id for n, b in self._bases.items()}
-        result = result.replace(deps={"bases": bases, "paths": self.ctx.deps,
-                                      "steps": self._steps})  # fmt: skip
+        if not self._unpinned:  # an unpinned URL must be fetched again by the next build
+            result = result.replace(deps={"bases": bases, "paths": self.ctx.deps,
+                                          "steps": self._steps})  # fmt: skip
         self.events.done(time.monotonic() - t0)
         return result
+
+    def build_stage(self, i: int, plan) -> Stage:
+        """Build stage `i` on the stages built before it; events go to `self.events`."""
+        first, total, df, stages, built, steps_of = plan
+        st = stages[i]
+        number = first[i]
+        self.events.step(number, total, df.stages[i].from_.original)
+        steps = steps_of[i] = [[df.stages[i].from_.original, False]]
+        state = self._from(st, built, stages)
+        for j, step in enumerate(st.steps):
+            inst = step.instruction
+            self.events.step(number + 1 + j, total, inst.original)
+            steps.append([inst.original, isinstance(inst, (D.Run, D.Copy, D.Add))])
+            nxt = st.steps[j + 1].instruction if j + 1 < len(st.steps) else None
+            self._defer = isinstance(nxt, D.Run)  # a copy's tar can be written meanwhile
+            self._step(state, step, (i, j), built, stages)
+        return state
 
     def _from(self, st, built: dict, stages) -> Stage:
         from dockyard.oci.image import ContainerConfig, ImageConfig
@@ -147,6 +186,8 @@ class Builder:
             return Stage(_h("scratch"), cfg, [], "", "")
         base = self._base(name)
         cfg = base.config
+        if cfg.config.on_build:  # run at the start of this stage; not inherited further
+            cfg = cfg.with_config(on_build=None)
         if not cfg.config.env:
             cfg = cfg.with_config(
                 env=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",)
@@ -162,14 +203,14 @@ class Builder:
 
     def _step(self, state: Stage, step, pos: tuple[int, int], built: dict, stages) -> None:
         inst = step.instruction
-        import dataclasses
-
-        canon = repr(dataclasses.replace(inst, line=0, end_line=0))
+        canon = repr(inst.replace(line=0, end_line=0))
         if isinstance(inst, D.Arg):
             # values reach the key where they are used: expanded into an instruction, or
             # in a RUN's environment (BuildKit: an unused arg change keeps the cache)
             state.key = _h(state.key, "ARG", inst.original)
             return
+        from dockyard.build.why import why_rebuilt
+
         if not isinstance(inst, (D.Run, D.Copy, D.Add)):
             cfg, state.cmd_set = ST.apply(state.config.config, inst, state.cmd_set)
             state.config = state.config.replace(config=cfg)
@@ -179,9 +220,13 @@ class Builder:
             self._history(state, ST.created_by(inst), True)
             return
         if isinstance(inst, D.Run):
-            inputs = {"args": dict(sorted(step.build_args.items())), "files": {}}
-            if inst.mounts:
-                raise Unsupported(f"Dockerfile:{inst.line}: RUN --mount is not supported yet")
+            files = {}
+            if step.mounts:
+                from dockyard.build.runmounts import bind_inputs
+
+                self._built, self._stages = built, stages
+                files = bind_inputs(self, step.mounts, inst.line)
+            inputs = {"args": dict(sorted(step.build_args.items())), "files": files}
         else:
             inputs = {"args": {}, "files": self._copy_inputs(state, inst, built, stages)}
         parent_key = state.key
@@ -189,25 +234,41 @@ class Builder:
         slot = _h(self.ctx.root, str(pos), inst.original)
         inputs["parent"] = parent_key
         entry = None if self.opts.no_cache else self.cache.get(key)
+        if entry is not None and state.pending is not None:
+            from dockyard.build import deferred
+
+            deferred.settle(self, state)
         if entry is not None and self._usable(state, entry):
             self.events.cached()
             self.cache.touch(key)
             self._add_layer(state, entry.diff_id, entry.blob_digest, entry.blob_size)
         else:
-            self.events.reason(self._why(slot, inputs, entry))
+            self.events.reason(why_rebuilt(self.opts.no_cache, self.cache, slot, inputs, entry))
             if isinstance(inst, D.Run):
                 layer, text = self._run(state, step)
+                self.record_layer(state, key, slot, inputs, text, layer)
+            elif self._defer:
+                self._copy(state, inst, built, stages, (key, slot, inputs))
             else:
                 layer, text = self._copy(state, inst, built, stages)
-            self.cache.put(key, slot, layer.diff_id, layer.blob_digest, layer.blob_size,
-                           layer.size, json.dumps(inputs, sort_keys=True), text)  # fmt: skip
-            self._add_layer(state, layer.diff_id, layer.blob_digest, layer.blob_size)
+                self.record_layer(state, key, slot, inputs, text, layer)
         state.key = key
         if isinstance(inst, D.Run):
             self._history(state, ST.created_by(inst, self._argv(state, inst)[0],
                                                step.build_args), False)  # fmt: skip
         else:
             self._history(state, ST.created_by(inst), False)
+
+    def record_layer(self, state: Stage, key: str, slot: str, inputs: dict, text: str,
+                     layer) -> None:  # fmt: skip
+        """A step's new layer: a GC root of the cache, a cache entry, the stage's top."""
+        from dockyard.build.cacheroots import add_root
+
+        add_root(self.stores.meta, layer.blob_digest, layer.chain)
+        self.cache.put(key, slot, layer.diff_id, layer.blob_digest, layer.blob_size, layer.size,
+                       json.dumps({**inputs, "chain": layer.chain}, sort_keys=True),
+                       text)  # fmt: skip
+        self._add_layer(state, layer.diff_id, layer.blob_digest, layer.blob_size)
 
     def _usable(self, state: Stage, entry) -> bool:
         from dockyard.build.layers import chain_of
@@ -216,34 +277,6 @@ class Builder:
         return self.stores.content.has(entry.blob_digest) and (
             self.stores.snapshots.get(chain) is not None
         )
-
-    def _why(self, slot: str, inputs: dict, entry) -> str:
-        if self.opts.no_cache:
-            return "rebuilding: --no-cache"
-        if entry is not None:
-            return "rebuilding: the cached layer was removed"
-        prev = self.cache.latest_for_slot(slot)
-        if prev is None:
-            return "rebuilding: not built before"
-        old = json.loads(prev.inputs)
-        changed = sorted(
-            p
-            for p in set(old.get("files", {})) | set(inputs["files"])
-            if old.get("files", {}).get(p) != inputs["files"].get(p)
-        )
-        if changed:
-            more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
-            return "rebuilding: changed files: " + ", ".join(changed[:5]) + more
-        args = sorted(
-            k
-            for k in set(old.get("args", {})) | set(inputs["args"])
-            if old.get("args", {}).get(k) != inputs["args"].get(k)
-        )
-        if args:
-            return "rebuilding: changed build args: " + ", ".join(args)
-        if old.get("parent") != inputs["parent"]:
-            return "rebuilding: an earlier step changed"
-        return "rebuilding: the instruction changed"
 
     def _add_layer(self, state: Stage, diff_id: str, blob: str, size: int) -> None:
         from dockyard.build.layers import chain_of
@@ -271,7 +304,15 @@ class Builder:
         return [*shell, cmd], None
 
     def _run(self, state: Stage, step):
-        from dockyard.build import layers, run
+        from dockyard.build import deferred
+
+        try:
+            return self._run_on(state, step, deferred.lowers(self, state))
+        finally:
+            deferred.abandon(state)  # still pending: the step failed before it was settled
+
+    def _run_on(self, state: Stage, step, lowers: list[str]):
+        from dockyard.build import deferred, layers, run
         from dockyard.build.copy import Writer
         from dockyard.build.merged import MergedView
 
@@ -283,7 +324,6 @@ class Builder:
         for k, v in {**step.build_args, **step.proxy}.items():
             if k not in have:
                 env.append(f"{k}={v}")
-        lowers = self._lowers(state.chain)
         uid = gid = groups = None
         if cfg.user:
             uid, gid, groups = self._user(lowers, cfg.user, inst.line)
@@ -307,9 +347,23 @@ class Builder:
             view = MergedView(lowers)
             if view.stat(cwd) is None:  # Docker creates a missing working dir
                 Writer(pre, view, None, None).ensure_dir(view.resolve(cwd))
-            code, upper = _run_prepared(run, argv, env, cwd, lowers, work_root, pre, uid, gid,
-                                        groups, self._bpf, self._caps, network, stdin_data,
-                                        output)  # fmt: skip
+            if step.mounts:
+                from dockyard.build import runmounts
+
+                prepared = runmounts.prepare(self, state, step, work_root,
+                                             MergedView([pre, *lowers]), cwd)  # fmt: skip
+                env.extend(prepared.env)
+            try:
+                code, upper = _run_prepared(run, argv, env, cwd, lowers, work_root, pre, uid,
+                                            gid, groups, self._bpf, self._caps, network,
+                                            stdin_data, output,
+                                            prepared.mounts if step.mounts else ())  # fmt: skip
+            finally:
+                if step.mounts:
+                    prepared.release()
+            if step.mounts:
+                runmounts.remove_stubs(prepared, upper)
+            deferred.settle(self, state)  # the copy below (its chain id is needed now)
             if code != 0:
                 text = b"".join(tail).decode(errors="replace").rstrip("\n").splitlines()
                 shown = "\n".join(text[-OUTPUT_TAIL:])
@@ -334,39 +388,62 @@ class Builder:
 
     def _from_view(self, inst, built: dict, stages):
         """(MergedView, key) of a COPY --from source, or (None, "") for the context."""
-        from dockyard.build.merged import MergedView
-
         src = inst.from_ if isinstance(inst, D.Copy) else ""
         if not src:
             return None, ""
+        return self._named_view(src, inst.line, built, stages)
+
+    def mount_view(self, name: str, line: int):
+        """The files of the stage or image a RUN --mount from= names."""
+        return self._named_view(name, line, self._built, self._stages)[0]
+
+    def mount_key(self, name: str, line: int) -> str:
+        return self._named_view(name, line, self._built, self._stages)[1]
+
+    def _named_view(self, src: str, line: int, built: dict, stages):
+        from dockyard.build.merged import MergedView
+
         for k, prev in built.items():
             if (stages[k].name and stages[k].name == src.lower()) or src == str(k):
-                return MergedView(self._lowers(prev.chain)), prev.key
+                return MergedView(self.lowers_of(prev.chain)), prev.key
         if src.isdigit():
-            raise InvalidArgument(f"Dockerfile:{inst.line}: invalid stage index {src}")
+            raise InvalidArgument(f"Dockerfile:{line}: invalid stage index {src}")
         base = self._base(src)
-        return MergedView(self._lowers(base.chain)), base.image_id
+        return MergedView(self.lowers_of(base.chain)), base.image_id
 
     def _copy_inputs(self, state: Stage, inst, built: dict, stages) -> dict:
         view, key = self._from_view(inst, built, stages)
         if view is not None:
             return {"from": key}
+        from dockyard.build import addurl, fetch
+
         files: dict[str, str] = {}
         for src in inst.sources:
-            if isinstance(inst, D.Add) and src.startswith(("http://", "https://", "git@")):
-                raise Unsupported(f"Dockerfile:{inst.line}: ADD from a URL is not supported")
+            if isinstance(inst, D.Add) and fetch.is_git(src):
+                raise Unsupported(
+                    f"Dockerfile:{inst.line}: ADD from a git repository is not supported"
+                )
+            if isinstance(inst, D.Add) and fetch.is_url(src):
+                files["url:" + src] = addurl.url_key(self, inst, src)
+                continue
+            if isinstance(inst, D.Add) and inst.checksum:
+                raise InvalidArgument(
+                    f"Dockerfile:{inst.line}: checksum can't be specified for non-HTTP(S) sources"
+                )
             for rel in self.ctx.resolve(src, inst.line):
                 files.update(self.ctx.fingerprint(self.ctx.walk(rel)))
         for c in inst.contents:
             files["<<" + c.path] = _h(c.data)
         return files
 
-    def _copy(self, state: Stage, inst, built: dict, stages):
+    def _copy(self, state: Stage, inst, built: dict, stages, defer: tuple = ()):
+        """Write the layer of a COPY/ADD and commit it — or, with `defer` (the step's
+        key, slot, inputs), leave its blob to be written while the next step runs."""
         from dockyard.build import copy as C
         from dockyard.build import layers
         from dockyard.build.merged import MergedView
 
-        lowers = self._lowers(state.chain)
+        lowers = self.lowers_of(state.chain)
         view = MergedView(lowers)
         owner = C.parse_chown(inst.chown, view, inst.line)
         chmod = C.parse_chmod(inst.chmod, inst.line)
@@ -384,17 +461,28 @@ class Builder:
                 )
             src_view, _ = self._from_view(inst, built, stages)
             for src in inst.sources:
-                if src_view is None:
+                if isinstance(inst, D.Add) and src.startswith(("http://", "https://")):
+                    from dockyard.build import addurl
+
+                    addurl.add_url(self, w, inst, src, parts, is_dir)
+                elif src_view is None:
                     self._copy_context(w, inst, src, parts, is_dir)
                 else:
                     self._copy_view(w, inst, src_view, src, parts, is_dir)
             for c in inst.contents:
                 target = [*parts, *[p for p in c.path.split("/") if p]] if is_dir else parts
                 w.put_data(target, c.data.encode(), 0o644)
+            if defer:
+                from dockyard.build import deferred
+
+                deferred.start(self, state, layer_dir, work_root, defer, inst.original)
+                work_root = ""  # the pending layer owns it now
+                return None, inst.original
             layer = layers.commit(self.stores, self.lease, state.chain, layer_dir,
                                   self.opts.source_date_epoch)  # fmt: skip
         finally:
-            _remove(work_root)
+            if work_root:
+                _remove(work_root)
         return layer, inst.original
 
     def _copy_context(self, w, inst, src: str, parts: list[str], is_dir: bool) -> None:
@@ -482,14 +570,15 @@ class Builder:
 
 
 def _run_prepared(run, argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, caps,
-                  network, stdin_data, output):  # fmt: skip
+                  network, stdin_data, output, mounts=()):  # fmt: skip
     """Run with the step's working dir made beforehand: `pre` (holding only the dirs of
     the working dir) becomes the upper dir."""
     upper = os.path.join(work_root, "upper")
     os.rename(pre, upper)
-    return run.run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
-                        bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
-                        output=output)  # fmt: skip
+    with run.StepCgroup() as cgroup:
+        return run.run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
+                            bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
+                            output=output, mounts=mounts, cgroup=cgroup)  # fmt: skip
 
 
 def _remove(path: str) -> None:
@@ -498,8 +587,10 @@ def _remove(path: str) -> None:
     remove_tree(path)
 
 
-def build(opts: BuildOptions, stores, lease, cache, resolve_base, events=None) -> BuildResult:
-    """Build the image `opts` describes; the caller records it."""
+def build(opts: BuildOptions, stores, lease, cache, resolve_base, events=None,
+          reopen=None) -> BuildResult:  # fmt: skip
+    """Build the image `opts` describes; the caller records it. With `reopen`, stages that
+    do not depend on each other are built at the same time (see `build.parallel`)."""
     if opts.network not in ("none", "host", "default"):
         raise InvalidArgument(f"network mode {opts.network!r} not supported by the builder")
-    return Builder(opts, stores, lease, cache, resolve_base, events).build()
+    return Builder(opts, stores, lease, cache, resolve_base, events, reopen).build()

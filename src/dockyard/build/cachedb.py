@@ -49,8 +49,14 @@ class BuildCacheDB:
         ).fetchone()
         return CacheEntry(*row) if row else None
 
-    def touch(self, key: str) -> None:
-        self._conn.execute("UPDATE build_cache SET last_used = ? WHERE key = ?", (time.time(), key))
+    def touch(self, key: str, slack: float = 0.0) -> None:
+        """Mark `key` used now — unless it was within `slack` seconds (no write at all then:
+        a cached build that writes nothing also leaves no WAL to checkpoint)."""
+        now = time.time()
+        self._conn.execute(
+            "UPDATE build_cache SET last_used = ? WHERE key = ? AND last_used < ?",
+            (now, key, now - slack),
+        )
 
     def latest_for_slot(self, slot: str) -> CacheEntry | None:
         row = self._conn.execute(
@@ -67,24 +73,23 @@ class BuildCacheDB:
             (key, slot, diff_id, blob_digest, blob_size, size, inputs, description, now, now),
         )
 
-    def entries(self) -> list[tuple[str, str, int]]:
-        """(key, blob digest, size) of every cached step."""
-        return self._conn.execute("SELECT key, blob_digest, size FROM build_cache").fetchall()
+    def entries(self) -> list[tuple[str, str, int, str, float]]:
+        """(key, blob digest, size, inputs, last used) of every cached result."""
+        return self._conn.execute(
+            "SELECT key, blob_digest, size, inputs, last_used FROM build_cache"
+        ).fetchall()
 
-    def prune(self, keep_blobs: set[str] | None = None) -> tuple[int, int]:
-        """Forget every cached step (those whose blob is in `keep_blobs` too) and every
-        checksum; return (entries removed, their size)."""
-        rows = self.entries()
+    def forget(self, keys: list[str], checksums: bool) -> None:
+        """Delete the results `keys` (and every context checksum when `checksums`)."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            self._conn.execute("DELETE FROM build_cache")
-            self._conn.execute("DELETE FROM build_checksums")
+            self._conn.executemany("DELETE FROM build_cache WHERE key = ?", [(k,) for k in keys])
+            if checksums:
+                self._conn.execute("DELETE FROM build_checksums")
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
-        size = sum(r[2] for r in rows if not keep_blobs or r[1] not in keep_blobs)
-        return len(rows), size
 
     # -- context checksums ----------------------------------------------------------------
 

@@ -61,22 +61,68 @@ def _tree_size(root: str) -> int:
     return total
 
 
-def commit(stores, lease, parent_chain: str, layer_dir: str, mtime: int | None) -> Layer:
-    """Store `layer_dir` as a layer on top of `parent_chain`; the dir is consumed."""
+def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int]:
+    """Write `layer_dir` as an uncompressed tar blob; (digest, size)."""
     from dockyard.archive.tarwriter import write_tree
-    from dockyard.metadata.records import LayerRecord
 
     w = stores.content.writer("build-" + os.urandom(12).hex())
     ok = False
     try:
         sink = _Sink(w)
         write_tree(layer_dir, sink, overlay_upper=True, mtime=mtime)
-        blob_size = sink.size
         digest = w.commit()
         ok = True
     finally:
         if not ok and not w.closed:
             w.abort()
+    return digest, sink.size
+
+
+class BlobJob:
+    """`write_blob` in a forked process, so the tar is written while the next step runs.
+
+    Only files are touched there (no sqlite); the parent stays single-threaded, so it may
+    still clone a RUN step's container meanwhile."""
+
+    def __init__(self, stores, layer_dir: str, mtime: int | None):
+        r, w = os.pipe2(os.O_CLOEXEC)
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                os.close(r)
+                try:
+                    digest, size = write_blob(stores, layer_dir, mtime)
+                    msg = f"ok {digest} {size}"
+                except BaseException as e:
+                    msg = f"err {type(e).__name__}: {e}"
+                os.write(w, msg.encode()[:4000])
+            finally:
+                os._exit(0)
+        os.close(w)
+        self._r = r
+
+    def wait(self) -> tuple[str, int]:
+        """(digest, size) once the blob is committed; the child's error otherwise."""
+        try:
+            msg = b""
+            while chunk := os.read(self._r, 4096):
+                msg += chunk
+        finally:
+            os.close(self._r)
+            os.waitpid(self.pid, 0)
+        text = msg.decode(errors="replace")
+        if text.startswith("ok "):
+            digest, size = text[3:].split()
+            return digest, int(size)
+        from dockyard.errors import DataLoss
+
+        raise DataLoss(f"writing a build layer failed: {text[4:] or 'the writer died'}")
+
+
+def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_size: int) -> Layer:
+    """Record the written blob and turn `layer_dir` into its snapshot (consumed)."""
+    from dockyard.metadata.records import LayerRecord
+
     lease.add("content", digest)
     chain = chain_of(parent_chain, digest)
     lease.add("snapshot", chain)
@@ -97,3 +143,9 @@ def commit(stores, lease, parent_chain: str, layer_dir: str, mtime: int | None) 
     snap = stores.snapshots.create(chain, parent_chain, fill)
     stores.meta.put_layer(LayerRecord(digest, digest, mt.OCI_LAYER, blob_size, snap.size))
     return Layer(digest, digest, blob_size, snap.size, chain)
+
+
+def commit(stores, lease, parent_chain: str, layer_dir: str, mtime: int | None) -> Layer:
+    """Store `layer_dir` as a layer on top of `parent_chain`; the dir is consumed."""
+    digest, blob_size = write_blob(stores, layer_dir, mtime)
+    return finish(stores, lease, parent_chain, layer_dir, digest, blob_size)

@@ -14,6 +14,8 @@ class BuildOptions(Record):
     source_date_epoch: int | None
     data_root: str  # for the seccomp program cache
     tmp_dir: str  # on the snapshots' filesystem: step dirs become snapshots by rename
+    secrets: dict  # --secret id -> its value (bytes); never stored anywhere
+    add_limit: int  # the largest file an ADD <url> may download
     __slots__ = _fields = (
         "context_dir",
         "dockerfile",
@@ -25,8 +27,12 @@ class BuildOptions(Record):
         "source_date_epoch",
         "data_root",
         "tmp_dir",
+        "secrets",
+        "add_limit",
     )
     _defaults = {
+        "secrets": {},
+        "add_limit": 4 << 30,
         "build_args": {},
         "target": "",
         "no_cache": False,
@@ -34,6 +40,14 @@ class BuildOptions(Record):
         "network": "none",
         "source_date_epoch": None,
     }
+
+
+class BuildStores(Record):
+    """The L2 stores a build works on (content, metadata, snapshots)."""
+
+    content: object
+    meta: object
+    snapshots: object
 
 
 class BaseImage(Record):

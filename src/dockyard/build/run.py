@@ -3,8 +3,9 @@
 A small launcher over `dockyard.linux`: the init is cloned into new namespaces (network
 none by default: only loopback), its root is an overlay of the parent's snapshot dirs with
 a fresh upper dir mounted `volatile` (a build step's upper is committed or thrown away, so
-no syncfs at unmount), Docker's default capabilities and seccomp profile apply, and its
-output is streamed to the caller. The upper dir is the step's layer.
+no syncfs at unmount), Docker's default capabilities and seccomp profile apply, it runs
+in a cgroup of its own (the containers' device rules, a pids limit; removed after), and
+its output is streamed to the caller. The upper dir is the step's layer.
 """
 
 import os
@@ -14,6 +15,45 @@ from dockyard.errors import FailedPrecondition
 
 class RunFailed(FailedPrecondition):
     """A RUN command exited non-zero."""
+
+
+PIDS_LIMIT = 16384  # a fork bomb in a RUN stops here; memory stays unlimited, as in BuildKit
+CGROUP_PARENT = "dockyard-build"
+
+
+class StepCgroup:
+    """The cgroup one RUN step runs in: the containers' device rules and a pids limit,
+    created before the step and removed (with anything left in it) after."""
+
+    def __init__(self):
+        from dockyard.linux.cgroups import detect
+
+        self.driver = detect()
+        self.name = f"{CGROUP_PARENT}/{os.urandom(8).hex()}"
+        self.join: tuple[str, ...] = ()
+        self.fd: int | None = None
+
+    def __enter__(self) -> "StepCgroup":
+        from dockyard.linux.cgroups.base import DEFAULT_DEVICE_RULES, Resources
+
+        d = self.driver
+        d.create(self.name)
+        try:
+            d.set(self.name, Resources(pids_limit=PIDS_LIMIT, devices=DEFAULT_DEVICE_RULES))
+            if d.version == 2:
+                self.fd = d.open_dir(self.name)
+            else:
+                self.join = tuple(d.join_paths(self.name))
+        except BaseException:
+            d.remove(self.name)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        self.driver.remove(self.name)
 
 
 def default_caps() -> frozenset[int]:
@@ -67,6 +107,8 @@ def run_step(
     network: str,
     stdin_data: bytes | None,
     output,
+    mounts: tuple = (),
+    cgroup: "StepCgroup | None" = None,
 ) -> tuple[int, str]:
     """Run `argv` and return (exit code, upper dir). `output(bytes)` gets its stdout+stderr."""
     from dockyard.linux import init as I
@@ -84,7 +126,12 @@ def run_step(
         os.mkdir(empty, 0o755)
         lowers = [empty]
     spec = M.RootfsSpec(
-        rootfs=rootfs, lowerdirs=tuple(lowers), upperdir=upper, workdir=work, volatile=True
+        rootfs=rootfs,
+        lowerdirs=tuple(lowers),
+        upperdir=upper,
+        workdir=work,
+        volatile=True,
+        mounts=tuple(mounts),
     )
     ns = I.DEFAULT_NAMESPACES
     if network == "host":
@@ -116,6 +163,8 @@ def run_step(
         seccomp_bpf=bpf,
         stdio=(in_r, out_w, out_w),
         loopback=bool(ns & S.CLONE_NEWNET),
+        cgroup_join=cgroup.join if cgroup is not None else (),
+        cgroup_fd=cgroup.fd if cgroup is not None else None,
     )
     try:
         init = I.spawn(cfg)

@@ -10,9 +10,9 @@ anything beneath it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from dockyard.errors import InvalidArgument
+from dockyard.record import Record, factory
 
 from .glob import ANY, CLASS, DIRS, LIT, STAR, CharClass, Token, fullmatch
 
@@ -52,13 +52,12 @@ def read_dockerignore(data: str | bytes) -> list[str]:
     return patterns
 
 
-@dataclass(slots=True)
-class Pattern:
+class Pattern(Record, frozen=False):
     text: str  # cleaned, without the leading `!`
     exclusion: bool
     kind: int = -1
-    tokens: list = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)
+    tokens: list = factory(list)
+    parts: list[str] = factory(list)
 
     def match(self, path: str) -> bool:
         if self.kind < 0:

@@ -11,9 +11,9 @@ not expanded (the shell does that at run time).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 
 from dockyard.errors import InvalidArgument
+from dockyard.record import Record, replace
 
 from . import instructions as ins
 from .lexer import Lexer, ShellError
@@ -32,8 +32,7 @@ PLATFORM_ARGS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(Record):
     os: str
     architecture: str
     variant: str = ""
@@ -87,8 +86,7 @@ def host_platform() -> Platform:
     return Platform("linux", *_normalize_arch(os.uname().machine, ""))
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(Record):
     """One expanded instruction and the variables in effect when it runs."""
 
     instruction: ins.Instruction
@@ -98,8 +96,7 @@ class Step:
     mounts: tuple[Mount, ...] = ()  # RUN --mount, expanded and validated
 
 
-@dataclass(frozen=True, slots=True)
-class EvaluatedStage:
+class EvaluatedStage(Record):
     index: int
     name: str
     base: str  # FROM image or earlier stage name, expanded with global ARGs

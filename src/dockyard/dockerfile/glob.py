@@ -8,13 +8,12 @@ regex would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dockyard.record import Record
 
 LIT, ANY, CLASS, STAR, DIRS = range(5)
 
 
-@dataclass(frozen=True, slots=True)
-class CharClass:
+class CharClass(Record):
     negated: bool
     ranges: tuple[tuple[str, str], ...]
 

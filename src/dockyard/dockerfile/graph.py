@@ -8,16 +8,15 @@ in BuildKit. The order groups independent stages so they can be built in paralle
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dockyard.errors import NotFound
+from dockyard.record import Record
 
 from . import instructions as ins
 from .parser import error_at
 
 
-@dataclass(frozen=True, slots=True)
-class StageGraph:
+class StageGraph(Record):
     names: tuple[str, ...]  # stage names ("" for unnamed), by index
     deps: tuple[frozenset[int], ...]  # stage index → indices it needs
 

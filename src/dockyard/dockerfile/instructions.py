@@ -1,42 +1,37 @@
 """Typed Dockerfile instructions, stages and the parsed file.
 
-One frozen dataclass per instruction, each carrying its line range and original text.
+One frozen record per instruction, each carrying its line range and original text.
 Values are as written (unexpanded); `evaluate` produces expanded copies of the same types.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dockyard.record import Record, factory
 
 from .parser import Heredoc
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Instruction:
+class Instruction(Record):
     """Fields every instruction has: where it is and how it was written."""
 
-    keyword: ClassVar[str] = ""
+    keyword = ""
     line: int
     end_line: int
     original: str
 
 
-@dataclass(frozen=True, slots=True)
-class KeyValue:
+class KeyValue(Record):
     key: str
     value: str
     legacy: bool = False  # written `KEY value`, not `KEY=value`
 
 
-@dataclass(frozen=True, slots=True)
-class ArgDef:
+class ArgDef(Record):
     key: str
     value: str | None = None  # None: declared without a default
 
 
-@dataclass(frozen=True, slots=True)
-class SourceContent:
+class SourceContent(Record):
     """An inline COPY/ADD source given as a heredoc."""
 
     path: str
@@ -44,17 +39,15 @@ class SourceContent:
     expand: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class From(Instruction):
-    keyword: ClassVar[str] = "FROM"
+    keyword = "FROM"
     image: str
     stage_name: str = ""  # lower-cased `AS name`, "" if none
     platform: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Run(Instruction):
-    keyword: ClassVar[str] = "RUN"
+    keyword = "RUN"
     command: tuple[str, ...]
     shell: bool = True  # shell form: the command is run through SHELL
     heredocs: tuple[Heredoc, ...] = ()
@@ -64,47 +57,40 @@ class Run(Instruction):
     devices: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Cmd(Instruction):
-    keyword: ClassVar[str] = "CMD"
+    keyword = "CMD"
     command: tuple[str, ...]
     shell: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Entrypoint(Instruction):
-    keyword: ClassVar[str] = "ENTRYPOINT"
+    keyword = "ENTRYPOINT"
     command: tuple[str, ...]
     shell: bool = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Label(Instruction):
-    keyword: ClassVar[str] = "LABEL"
+    keyword = "LABEL"
     pairs: tuple[KeyValue, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Maintainer(Instruction):
-    keyword: ClassVar[str] = "MAINTAINER"
+    keyword = "MAINTAINER"
     maintainer: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Expose(Instruction):
-    keyword: ClassVar[str] = "EXPOSE"
+    keyword = "EXPOSE"
     ports: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Env(Instruction):
-    keyword: ClassVar[str] = "ENV"
+    keyword = "ENV"
     pairs: tuple[KeyValue, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Add(Instruction):
-    keyword: ClassVar[str] = "ADD"
+    keyword = "ADD"
     sources: tuple[str, ...]
     dest: str
     contents: tuple[SourceContent, ...] = ()
@@ -117,9 +103,8 @@ class Add(Instruction):
     exclude: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Copy(Instruction):
-    keyword: ClassVar[str] = "COPY"
+    keyword = "COPY"
     sources: tuple[str, ...]
     dest: str
     contents: tuple[SourceContent, ...] = ()
@@ -131,48 +116,41 @@ class Copy(Instruction):
     exclude: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Volume(Instruction):
-    keyword: ClassVar[str] = "VOLUME"
+    keyword = "VOLUME"
     paths: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class User(Instruction):
-    keyword: ClassVar[str] = "USER"
+    keyword = "USER"
     user: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Workdir(Instruction):
-    keyword: ClassVar[str] = "WORKDIR"
+    keyword = "WORKDIR"
     path: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Arg(Instruction):
-    keyword: ClassVar[str] = "ARG"
+    keyword = "ARG"
     args: tuple[ArgDef, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Onbuild(Instruction):
-    keyword: ClassVar[str] = "ONBUILD"
+    keyword = "ONBUILD"
     expression: str  # the trigger as it goes into the image config
     trigger: Instruction
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class StopSignal(Instruction):
-    keyword: ClassVar[str] = "STOPSIGNAL"
+    keyword = "STOPSIGNAL"
     signal: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Healthcheck(Instruction):
     """`test` is ("NONE",), ("CMD", argv...) or ("CMD-SHELL", command); durations in ns."""
 
-    keyword: ClassVar[str] = "HEALTHCHECK"
+    keyword = "HEALTHCHECK"
     test: tuple[str, ...]
     interval: int = 0
     timeout: int = 0
@@ -181,14 +159,12 @@ class Healthcheck(Instruction):
     retries: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Shell(Instruction):
-    keyword: ClassVar[str] = "SHELL"
+    keyword = "SHELL"
     shell: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
+class Stage(Record):
     """`FROM ... [AS name]` and the instructions up to the next FROM."""
 
     index: int
@@ -200,14 +176,13 @@ class Stage:
         return self.from_.stage_name
 
 
-@dataclass(frozen=True, slots=True)
-class Dockerfile:
+class Dockerfile(Record):
     """A parsed Dockerfile: global ARGs (before the first FROM) and the stages."""
 
     meta_args: tuple[Arg, ...]
     stages: tuple[Stage, ...]
     escape: str = "\\"
-    directives: dict[str, str] = field(default_factory=dict)
+    directives: dict[str, str] = factory(dict)
 
     @property
     def syntax(self) -> str | None:

@@ -7,9 +7,9 @@ variables are known, `parse_mount` expands every value and validates the whole m
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dockyard.errors import InvalidArgument
+from dockyard.record import Record
 
 from .durations import parse_ram_size
 
@@ -19,8 +19,7 @@ _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
-@dataclass(frozen=True, slots=True)
-class Mount:
+class Mount(Record):
     type: str = "bind"
     from_: str = ""  # stage name/index or image; "" is the build context (bind) or scratch
     source: str = ""
@@ -176,7 +175,7 @@ def parse_mount(spec: str, expand: Callable[[str], str] = lambda s: s) -> Mount:
 
 
 def _validate(m: Mount, ro_auto: bool) -> Mount:
-    from dataclasses import replace
+    from dockyard.record import replace
 
     if m.type not in ("secret", "ssh", "cache"):
         for name in ("mode", "uid", "gid"):

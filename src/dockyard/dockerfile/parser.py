@@ -8,9 +8,8 @@ Nothing here knows what an instruction means; `instructions` turns nodes into ty
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from dockyard.errors import InvalidArgument
+from dockyard.record import Record, factory
 
 from .lexer import Lexer, ShellError
 
@@ -19,8 +18,7 @@ _HEREDOC_COMMANDS = frozenset({"add", "copy", "run"})
 _BLANKS = "\t\v\f\r "  # BuildKit's reWhitespace: no newline
 
 
-@dataclass(frozen=True, slots=True)
-class Heredoc:
+class Heredoc(Record):
     """A heredoc attached to an instruction: `<<[-]NAME` and its body as written."""
 
     name: str
@@ -35,8 +33,7 @@ class Heredoc:
         return strip_leading_tabs(self.content) if self.chomp else self.content
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(Record):
     """One instruction as BuildKit's parser sees it, before typing and expansion."""
 
     cmd: str  # as written (case preserved)
@@ -51,13 +48,12 @@ class Node:
     kv_legacy: bool = False  # ENV/LABEL written `KEY value` (no `=`)
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedFile:
+class ParsedFile(Record):
     """The nodes of a Dockerfile and the directives in force."""
 
     nodes: tuple[Node, ...]
     escape: str = "\\"
-    directives: dict[str, str] = field(default_factory=dict)
+    directives: dict[str, str] = factory(dict)
 
 
 def strip_leading_tabs(text: str) -> str:

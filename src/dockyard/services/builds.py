@@ -71,13 +71,14 @@ class BuildService:
         from dockyard.oci import mediatypes as mt
 
         os.makedirs(opts.tmp_dir, 0o700, exist_ok=True)
-        from dockyard.images.unpack import Stores
+        from dockyard.build.options import BuildStores as Stores
         from dockyard.metadata.lease import Lease, gc_lock_path
 
         im = self.images
         stores = Stores(im.content, im.meta, im.snapshots)
         with Lease(im.meta, gc_lock_path(self.config.root)) as lease:
-            result = build(opts, stores, lease, self.cache, self._resolve_base, events)
+            result = build(opts, stores, lease, self.cache, self._resolve_base, events,
+                           self._reopen)  # fmt: skip
             image_id, mdigest, _ = store_manifest(
                 stores.content, lease, result.config_bytes, list(result.layers)
             )
@@ -90,13 +91,26 @@ class BuildService:
             self.cache.put(fast, "result", image_id, image_id, 0, 0, deps, "build result")
         return image_id
 
+    def _reopen(self):
+        """(stores, cache, resolve_base) on connections of their own, for a forked stage
+        builder (see `build.parallel`)."""
+        from dockyard.build.options import BuildStores
+        from dockyard.services.images import ImageService
+
+        fresh = BuildService(self.config, ImageService(self.config))
+        im = fresh.images
+        return BuildStores(im.content, im.meta, im.snapshots), fresh.cache, fresh._resolve_base
+
     def _fast_key(self, opts) -> str:
-        import hashlib
+        try:  # the builtin module: hashlib loads OpenSSL (~2 ms), on the cached path
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
 
         parts = [opts.dockerfile, repr(sorted(opts.build_args.items())), opts.target,
                  repr(sorted(opts.labels.items())), opts.network,
                  str(opts.source_date_epoch), os.path.realpath(opts.context_dir)]  # fmt: skip
-        return "result-" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+        return "result-" + sha256("\x00".join(parts).encode()).hexdigest()
 
     def _fast(self, key: str, names: list[str], events) -> str:
         """The image of an earlier identical build when nothing it used changed, else ""."""
@@ -123,11 +137,13 @@ class BuildService:
             return ""
         if not self.images.content.has(image_id) or not unchanged(deps["paths"]):
             return ""
-        with meta.transaction():
-            meta.get_image(image_id)
-            for n in names:
-                meta.set_tag(n, image_id)
-        self.cache.touch(key)
+        moved = [n for n in names if _tag_of(meta, n) != image_id]
+        if moved:
+            with meta.transaction():
+                meta.get_image(image_id)
+                for n in moved:
+                    meta.set_tag(n, image_id)
+        self.cache.touch(key, slack=60.0)
         if events is not None:
             steps = deps["steps"]
             for i, (text, layer) in enumerate(steps, 1):
@@ -137,8 +153,103 @@ class BuildService:
             events.done(0.0)
         return image_id
 
-    def prune(self) -> tuple[int, int]:
-        """Forget the build cache and collect what nothing else uses; (entries, bytes freed)."""
-        count, _ = self.cache.prune()
+    def prune(self, all: bool = False, filters: dict | None = None) -> tuple[list[str], int]:
+        """Forget cached build results — unused ones (no image has their layer), or with
+        `all` every one; `until` keeps those used more recently — and the cache mounts not
+        in use, then collect what nothing else keeps. Returns (keys forgotten, bytes freed)."""
+        from dockyard.build import cacheroots
+        from dockyard.images.query import _until
+        from dockyard.metadata.lease import GcLock, gc_lock_path
+
+        filters = filters or {}
+        for name in filters:
+            if name != "until":
+                raise InvalidArgument(f"invalid filter '{name}'")
+        cutoff = _until(filters["until"][-1]) if "until" in filters else None
+        used = set() if all else self._image_blobs()
+        drop, keep = [], []
+        for key, blob, _size, inputs, last_used in self.cache.entries():
+            old = cutoff is None or last_used < cutoff
+            (drop if old and (all or blob not in used) else keep).append((key, blob, inputs))
+        with GcLock(gc_lock_path(self.config.root), exclusive=False):
+            self.cache.forget([k for k, _, _ in drop], checksums=not keep)
+            roots = [(blob, _chain(inputs)) for _, blob, inputs in keep]
+            cacheroots.reset_roots(self.images.meta, [r for r in roots if r[1]])
+        freed = _prune_cache_mounts(self.config.root, cutoff)
         report = self.images.gc()
-        return count, report.reclaimed
+        return [k for k, _, _ in drop], freed + report.reclaimed
+
+    def _image_blobs(self) -> set[str]:
+        """Image ids and the layer blobs of every image."""
+        from dockyard.errors import DockyardError
+        from dockyard.oci.manifest import parse_manifest
+
+        out: set[str] = set()
+        for rec in self.images.meta.list_images():
+            out.add(rec.id)
+            try:
+                manifest = parse_manifest(self.images.content.read(rec.manifest_digest))
+            except DockyardError:
+                continue
+            out.update(d.digest for d in manifest.layers)
+        return out
+
+
+def _tag_of(meta, name: str) -> str:
+    from dockyard.errors import NotFound
+
+    try:
+        return meta.get_tag(name)
+    except NotFound:
+        return ""
+
+
+def _chain(inputs) -> str:
+    """The snapshot key a step result recorded ("" for other rows)."""
+    if not isinstance(inputs, str) or not inputs.startswith("{"):
+        return ""
+    import json
+
+    try:
+        value = json.loads(inputs).get("chain", "")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _prune_cache_mounts(data_root: str, cutoff: float | None) -> int:
+    """Remove RUN --mount=type=cache dirs no build is using (older than `cutoff`)."""
+    import fcntl
+
+    from dockyard.build.copy import remove_tree
+    from dockyard.build.runmounts import cache_root
+
+    base = cache_root(data_root)
+    try:
+        names = os.listdir(base)
+    except FileNotFoundError:
+        return 0
+    freed = 0
+    for name in names:
+        d = os.path.join(base, name)
+        try:
+            fd = os.open(os.path.join(d, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a build is using it
+            if cutoff is not None and os.lstat(d).st_mtime >= cutoff:
+                continue
+            for dirpath, _dirs, files in os.walk(d):
+                for f in files:
+                    try:
+                        freed += os.lstat(os.path.join(dirpath, f)).st_blocks * 512
+                    except OSError:
+                        pass
+            remove_tree(d)
+        finally:
+            os.close(fd)
+    return freed

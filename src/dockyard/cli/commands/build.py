@@ -24,6 +24,11 @@ COMMAND = Command(
         Flag("no-cache", kind=BOOL, help="Do not use cache when building the image"),
         Flag("progress", default="auto", help="Set type of progress output (auto, plain, tty)"),
         Flag(
+            "secret",
+            kind=LIST,
+            help='Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")',
+        ),
+        Flag(
             "quiet", "q", kind=BOOL, help="Suppress the build output and print image ID on success"
         ),
         Flag("tag", "t", kind=LIST, help="Name and optionally a tag in the 'name:tag' format"),
@@ -52,6 +57,53 @@ def _pairs(items: list[str], what: str, env_fallback: bool) -> dict:
                 continue  # Docker: an unset variable named without a value is skipped
         out[key] = value
     return out
+
+
+SECRET_MAX = 500 << 10  # BuildKit's limit per secret
+
+
+def _secrets(items: list[str]) -> dict[str, bytes]:
+    """--secret id=ID[,src|source=FILE][,env=VAR][,type=file|env] -> {id: value}."""
+    out: dict[str, bytes] = {}
+    for item in items:
+        fields = {}
+        for part in item.split(","):
+            key, eq, value = part.partition("=")
+            key = key.strip().lower()
+            if not eq or key not in ("id", "src", "source", "env", "type"):
+                raise CliError(f'invalid argument "{item}" for "--secret" flag: bad field {part!r}')
+            fields["src" if key == "source" else key] = value
+        sid = fields.get("id") or os.path.basename(fields.get("src", ""))
+        if not sid:
+            raise CliError(f'invalid argument "{item}" for "--secret" flag: no id')
+        kind = fields.get("type") or ("env" if "env" in fields else "file")
+        if kind == "env" or ("src" not in fields and sid in os.environ):
+            var = fields.get("env") or fields.get("src") or sid
+            if var not in os.environ:
+                raise CliError(f"secret {sid}: environment variable {var} is not set")
+            out[sid] = os.environ[var].encode()
+            continue
+        if kind != "file" or "src" not in fields:
+            raise CliError(f'invalid argument "{item}" for "--secret" flag: need src= or env=')
+        try:
+            with open(fields["src"], "rb") as f:
+                data = f.read(SECRET_MAX + 1)
+        except OSError as e:
+            raise CliError(f"secret {sid}: cannot read {fields['src']}: {e.strerror}") from None
+        if len(data) > SECRET_MAX:
+            raise CliError(f"secret {sid}: {fields['src']} is larger than 500 KiB")
+        out[sid] = data
+    return out
+
+
+def _add_limit() -> int:
+    """The largest ADD <url> download: DOCKYARD_BUILD_ADD_LIMIT bytes, 4 GiB by default."""
+    text = os.environ.get("DOCKYARD_BUILD_ADD_LIMIT", "")
+    if not text:
+        return 4 << 30
+    if not text.isdigit():
+        raise CliError(f"invalid DOCKYARD_BUILD_ADD_LIMIT: {text}")
+    return int(text)
 
 
 class _Classic:
@@ -200,7 +252,8 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
             target=opts.target, no_cache=opts.no_cache, labels=labels,
             network="none" if opts.network == "default" else opts.network,
             source_date_epoch=int(epoch) if epoch is not None else None,
-            data_root=cli.config.root, tmp_dir=tmp_dir,
+            data_root=cli.config.root, tmp_dir=tmp_dir, secrets=_secrets(opts.secret),
+            add_limit=_add_limit(),
         )  # fmt: skip
         if opts.quiet:
             events = None

@@ -16,6 +16,7 @@ COMMAND = Command(
 )
 
 WARNING = "WARNING! This will remove all dangling build cache. Are you sure you want to continue?"
+ALL_WARNING = "WARNING! This will remove all build cache. Are you sure you want to continue?"
 
 
 def run(cli: Cli, opts: Values, args: list[str]) -> int:
@@ -23,12 +24,17 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
     from dockyard.cli.units import human_size
     from dockyard.services.builds import BuildService
 
-    if not opts.force and not confirm(cli, WARNING):
+    if not opts.force and not confirm(cli, ALL_WARNING if opts.all else WARNING):
         return 0
     svc = BuildService(cli.config, cli.images)
     try:
-        _, reclaimed = svc.prune()
+        removed, reclaimed = svc.prune(all=opts.all, filters=opts.filter)
     finally:
         svc.close()
+    if removed:
+        cli.out("Deleted build cache objects:\n")
+        for key in removed:
+            cli.out(key[:25] + "\n")
+        cli.out("\n")
     cli.out(f"Total:\t{human_size(reclaimed)}\n")
     return 0

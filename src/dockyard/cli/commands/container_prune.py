@@ -57,13 +57,23 @@ def candidates(cli, filters: dict) -> list[dict]:
 def run(cli: Cli, opts: Values, args: list[str]) -> int:
     from dockyard.cli.commands.image_prune import confirm
     from dockyard.cli.units import human_size
-    from dockyard.errors import DockyardError, NotFound
 
     if not opts.force and not confirm(cli, WARNING):
         cli.out("Total reclaimed space: 0B\n")
         return 0
+    deleted, reclaimed = prune_containers(cli, opts.filter)
+    if deleted:
+        cli.out("Deleted Containers:\n" + "".join(d + "\n" for d in deleted) + "\n")
+    cli.out(f"Total reclaimed space: {human_size(reclaimed)}\n")
+    return 0
+
+
+def prune_containers(cli, filters: dict) -> tuple[list[str], int]:
+    """Remove the stopped containers the filters select: (their ids, bytes freed)."""
+    from dockyard.errors import DockyardError, NotFound
+
     deleted, reclaimed = [], 0
-    for s in candidates(cli, opts.filter):
+    for s in candidates(cli, filters):
         try:
             cli.containers.remove(s["Id"])
         except NotFound:
@@ -72,7 +82,4 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
             continue  # started meanwhile: no longer stopped, Docker skips it too
         deleted.append(s["Id"])
         reclaimed += s.get("SizeRw") or 0
-    if deleted:
-        cli.out("Deleted Containers:\n" + "".join(d + "\n" for d in deleted) + "\n")
-    cli.out(f"Total reclaimed space: {human_size(reclaimed)}\n")
-    return 0
+    return deleted, reclaimed
