@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS="busybox-static python3-venv python3-dev gcc libseccomp2 ca-certificates curl jq
+APT_PKGS="busybox-static python3-venv python3-dev gcc libc6-dev libseccomp2 ca-certificates curl jq
   skopeo podman buildah runc uidmap fuse-overlayfs catatonit conmon umoci
   docker.io containerd docker-registry debootstrap"
 
@@ -29,6 +29,14 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip >/dev/null
   .venv/bin/pip install -q -e '.[test,bench]'
   touch "$stamp"
+fi
+# the init for `run --init`: a tiny static program, built next to its source (gitignored)
+init_src=src/dockyard/linux/initc/dockyard-init.c
+init_bin=src/dockyard/linux/initc/dockyard-init
+if [ ! -x "$init_bin" ] || [ "$init_src" -nt "$init_bin" ]; then
+  gcc -static -Os -Wall -o "$init_bin.tmp" "$init_src"
+  strip "$init_bin.tmp"
+  mv "$init_bin.tmp" "$init_bin"
 fi
 # precompiled bytecode keeps CLI start-up fast on the first run too
 .venv/bin/python -m compileall -q src >/dev/null

@@ -201,8 +201,8 @@ def parse_normalized(s: str) -> Reference:
         raise InvalidArgument(
             f"{ERR_REFERENCE_FORMAT}: repository name ({remote}) must be lowercase"
         )
-    if domain == DEFAULT_DOMAIN:
-        simple = _simple_hub(rest)
+    if domain == DEFAULT_DOMAIN or _is_simple_domain(domain):
+        simple = _simple(domain, rest)
         if simple is not None:
             return simple
     return parse(f"{domain}/{rest}")
@@ -214,10 +214,25 @@ _TAG_FIRST = _ALNUM | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _TAG_CHARS = _TAG_FIRST | frozenset(".-")
 
 
-def _simple_hub(rest: str) -> "Reference | None":
-    """The common Docker Hub `path[:tag]` without the grammar's regular expressions (their
-    import and compilation cost ~1 ms on every `run`); None sends anything else to `parse`,
-    which gives the same answer or the error."""
+_DOMAIN_CHARS = _ALNUM | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ-")
+
+
+def _is_simple_domain(domain: str) -> bool:
+    """`host[:port]` with the grammar's host components (no IPv6 brackets), without a regular
+    expression; False sends it to `parse`, which decides."""
+    host, colon, port = domain.partition(":")
+    if colon and not (port.isascii() and port.isdigit()):
+        return False
+    for part in host.split("."):
+        if not part or not _DOMAIN_CHARS.issuperset(part) or "-" in (part[0], part[-1]):
+            return False
+    return True
+
+
+def _simple(domain: str, rest: str) -> "Reference | None":
+    """The common `path[:tag]` without the grammar's regular expressions (their import and
+    compilation cost ~3 ms on every command that takes a reference); None sends anything
+    else to `parse`, which gives the same answer or the error."""
     path, colon, tag = rest.partition(":")
     if len(path) > NAME_TOTAL_LENGTH_MAX or not _PATH_CHARS.issuperset(path):
         return None
@@ -226,7 +241,7 @@ def _simple_hub(rest: str) -> "Reference | None":
     for part in path.split("/"):
         if not _is_path_component(part):
             return None
-    return Reference(DEFAULT_DOMAIN, path, tag, "")
+    return Reference(domain, path, tag, "")
 
 
 def _is_tag(tag: str) -> bool:

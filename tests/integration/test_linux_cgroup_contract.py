@@ -28,15 +28,25 @@ def _v2():
     return V2Driver(point)
 
 
-@pytest.fixture(params=["fake", "v1", "v2"])
-def driver(request):
-    d = {"fake": FakeDriver, "v1": _v1, "v2": _v2}[request.param]()
+def _driver(kind: str):
+    d = {"fake": FakeDriver, "v1": _v1, "v2": _v2}[kind]()
     parent = f"dockyard-contract-{uuid.uuid4().hex[:8]}"
     yield d, parent
     for name in (f"{parent}/a/b", f"{parent}/a", parent):
         if d.exists(name):
             d.remove(name)
     assert not d.exists(parent)
+
+
+@pytest.fixture(params=["fake", "v1", "v2"])
+def driver(request):
+    yield from _driver(request.param)
+
+
+@pytest.fixture(params=["v1", "v2"])
+def kernel_driver(request):
+    """The kernel's drivers only: races need a second process that shares their state."""
+    yield from _driver(request.param)
 
 
 def _sleeper() -> int:
@@ -143,3 +153,82 @@ def test_pids_limit_is_kept(driver):
         root = d.mounts["pids"] if d.version == 1 else d.root
         with open(os.path.join(root, name, "pids.max")) as f:
             assert f.read().strip() == "7"
+
+
+def _burner(seconds: float) -> int:
+    """A child that spins for `seconds` of its own CPU time, then waits to be killed."""
+    pid = os.fork()
+    if pid == 0:
+        import time
+
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+        signal.pause()
+        os._exit(0)
+    return pid
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def test_stats_count_members_and_their_cpu_time(driver):
+    d, parent = driver
+    name = f"{parent}/a"
+    d.create(name)
+    before = d.stats(name)
+    assert before.pids == 0 and before.cpu_usage_ns >= 0
+    assert before.io_read >= 0 and before.io_write >= 0 and before.memory_inactive_file >= 0
+    pids = [_sleeper(), _sleeper()]
+    try:
+        for pid in pids:
+            d.join(name, pid)
+        assert d.stats(name).pids == 2
+        if not isinstance(d, FakeDriver):
+            burner = _burner(0.05)  # joins after it forked: its CPU time is charged here
+            pids.append(burner)
+            d.join(name, burner)
+            import time
+
+            deadline = time.monotonic() + 10
+            while d.stats(name).cpu_usage_ns < 10_000_000 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert d.stats(name).cpu_usage_ns >= 10_000_000
+    finally:
+        for pid in pids:
+            _reap(pid)
+
+
+def test_two_removers_racing_both_succeed(kernel_driver):
+    """`rm -f` and the finisher remove the same cgroup at once: neither may fail."""
+    d, parent = kernel_driver
+    name = f"{parent}/a"
+    for _ in range(15):
+        d.create(name)
+        members = [_sleeper(), _sleeper()]
+        for pid in members:
+            d.join(name, pid)
+        child = os.fork()
+        if child == 0:
+            code = 0
+            try:
+                d.remove(name)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        try:
+            d.remove(name)
+        finally:
+            _, st = os.waitpid(child, 0)
+            for pid in members:
+                _reap(pid)
+        assert os.waitstatus_to_exitcode(st) == 0
+        assert not d.exists(name)

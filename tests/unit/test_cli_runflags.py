@@ -114,7 +114,9 @@ def test_parse_mount(value, expected):
         ("type=bind,src=/a,target=/b,colour=red", InvalidArgument, "unexpected key 'colour'"),
         ("type=bind,src=/a,target=/b,readonly=maybe", InvalidArgument, "invalid value"),
         ("type=nfs,target=/b", InvalidArgument, "invalid mount type"),
-        ("target=/b", Unsupported, "volume mounts"),
+        ("target=/b,volume-driver=nfs", Unsupported, 'volume driver "nfs"'),
+        ("target=/b,volume-opt=o=1", Unsupported, "volume-opt"),
+        ("type=volume,target=/b,size=1", InvalidArgument, "unexpected key 'size'"),
         ("type=bind,junk,target=/b", InvalidArgument, "must be a key=value pair"),
     ],
 )
@@ -144,7 +146,6 @@ def test_other_networks_say_bridge_is_not_available(net):
 @pytest.mark.parametrize(
     "argv,match",
     [
-        (["--add-host", "a:1.2.3.4"], "--add-host"),
         (["-p", "80:80"], "bridge networking"),
     ],
 )

@@ -458,21 +458,45 @@ def test_reference_alphabet_parses_losslessly_or_is_refused(text):
     assert parse_normalized(str(ref)).tag == ref.tag
 
 
-# --- the regex-free path for plain Docker Hub names -------------------------------------------
+# --- the regex-free path for plain names ------------------------------------------------
 
 
 @settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="abz09._-/:A@", min_size=1, max_size=24))
 def test_plain_hub_names_parse_as_the_grammar_does(text):
-    from dockyard.reference import _simple_hub, _split_docker_domain
+    from dockyard.reference import _simple, _split_docker_domain
 
     domain, rest = _split_docker_domain(text)
     if domain != "docker.io":
         return
-    fast = _simple_hub(rest)
+    fast = _simple(domain, rest)
     if fast is None:
         return  # left to the grammar
     assert fast == parse(f"{domain}/{rest}")
+
+
+@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(alphabet="aZ09.-:[]_", min_size=1, max_size=16),
+    st.text(alphabet="az09._-/:A", min_size=1, max_size=16),
+)
+def test_plain_names_with_a_registry_parse_as_the_grammar_does(domain, rest):
+    """`host[:port]/path[:tag]`: the fast path answers exactly as the grammar, or defers."""
+    from dockyard.reference import _is_simple_domain, _simple
+
+    fast = _simple(domain, rest) if _is_simple_domain(domain) else None
+    if fast is None:
+        return
+    assert fast == parse(f"{domain}/{rest}")
+
+
+@pytest.mark.parametrize(
+    "domain", ["-a", "a-", "a..b", ".a", "a.", "a:", "a:x", "a:1x", "[::1]", "a_b", "a:+1"]
+)
+def test_odd_registry_hosts_are_left_to_the_grammar(domain):
+    from dockyard.reference import _is_simple_domain
+
+    assert not _is_simple_domain(domain)
 
 
 @pytest.mark.parametrize(
@@ -481,9 +505,9 @@ def test_plain_hub_names_parse_as_the_grammar_does(text):
      "a:" + "x" * 129, "a" * 256, "a-_b", "a.-b"],
 )  # fmt: skip
 def test_plain_hub_path_refuses_what_the_grammar_refuses(text):
-    from dockyard.reference import _simple_hub
+    from dockyard.reference import _simple
 
-    assert _simple_hub(text) is None
+    assert _simple("docker.io", text) is None
     with pytest.raises(InvalidArgument):
         parse_normalized(text)
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dockyard.errors import Conflict, InvalidArgument, Unsupported
+from dockyard.errors import Conflict, InvalidArgument
 from dockyard.runtime import containerspec as CS
 from dockyard.runtime import jsonlog, names
 from dockyard.runtime import spec as S
@@ -91,11 +91,12 @@ def test_unknown_user_and_group():
 def test_binds_and_tmpfs():
     assert S.parse_bind("/h:/c:ro") == ("/h", "/c", ("ro",))
     assert S.parse_bind("/h:/c") == ("/h", "/c", ())
-    for bad in ("/h", "/h:c", "/h:/", "/h:/c:bogus", "/h:/c:ro,rw"):
+    for bad in ("/", "h", "/h:c", "/h:/", "/h:/c:bogus", "/h:/c:ro,rw", "../v:/c", "a/b:/c"):
         with pytest.raises(InvalidArgument):
             S.parse_bind(bad)
-    with pytest.raises(Unsupported):
-        S.parse_bind("vol:/c")
+    # volumes: a checked name (nocopy kept for the volume), or "" for an anonymous one
+    assert S.parse_bind("vol:/c:ro,nocopy") == ("vol", "/c", ("ro", "nocopy"))
+    assert S.parse_bind("/anon") == ("", "/anon", ())
     assert S.parse_tmpfs("/t") == ("/t", ("noexec", "nosuid", "nodev"))
     assert S.parse_tmpfs("/t:exec,size=1m") == ("/t", ("nosuid", "nodev", "exec", "size=1m"))
 

@@ -47,13 +47,16 @@ def apply_layer(
     limits: Limits | None = None,
     devices: bool = True,
     same_owner: bool = True,
+    replace_dirs: bool = True,
 ) -> ApplyResult:
     """Extract the uncompressed tar stream `reader` into the existing directory `target`.
 
     Raises InvalidArgument (LimitExceeded, Unsupported ...) naming the entry on bad input; the
     target is then partly written and the caller discards it. The stream is read to its end.
+    `replace_dirs=False` (cp, Docker's NoOverwriteDirNonDir): an entry whose kind (directory
+    or not) differs from what is there is refused instead of replacing it.
     """
-    if whiteouts not in ("delete", "overlay"):
+    if whiteouts not in ("delete", "overlay", "none"):
         raise InvalidArgument(f"unknown whiteout mode {whiteouts!r}")
     tar = TarReader(reader, limits or Limits())
     try:
@@ -64,6 +67,8 @@ def apply_layer(
         raise InvalidArgument(f"cannot apply layer: {target} is not a directory")
     with root:
         ap = _Applier(root, tar, whiteouts == "overlay", devices, same_owner)
+        ap.whiteouts = whiteouts != "none"  # "none": `.wh.` names are plain files (cp)
+        ap.replace_dirs = replace_dirs
         for e in tar:
             try:
                 ap.apply(e)
@@ -111,6 +116,8 @@ class _Applier:
         self.overlay = overlay
         self.devices = devices
         self.same_owner = same_owner
+        self.whiteouts = True
+        self.replace_dirs = True
         self.size = 0
         # resolved paths made by this layer: an opaque marker must not remove them
         self.created: set[str] | None = None if overlay else set()
@@ -125,7 +132,7 @@ class _Applier:
             self._root_entry(e)
             return
         name = parts[-1]
-        if wh.is_whiteout(name):
+        if self.whiteouts and wh.is_whiteout(name):
             self._whiteout(parts[:-1], name, e)
             return
         pfd, presolved = self.root.open_dir(parts[:-1], create=True, what="tar entry")
@@ -158,8 +165,12 @@ class _Applier:
         if stat.S_ISDIR(st.st_mode):
             if keep_dir:
                 return True
+            if not self.replace_dirs:
+                raise InvalidArgument(f'cannot overwrite directory "{name}" with non-directory')
             self._remove_tree(pfd, name)
         else:
+            if keep_dir and not self.replace_dirs:
+                raise InvalidArgument(f'cannot overwrite non-directory "{name}" with directory')
             os.unlink(name, dir_fd=pfd)
             if stat.S_ISLNK(st.st_mode):
                 self.root.invalidate()

@@ -10,7 +10,25 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
     ("builder",): (None, "Manage builds", ()),
     ("builder", "prune"): ("builder_prune", "Remove build cache", ()),
     ("container",): (None, "Manage containers", ()),
+    ("container", "attach"): (
+        "attach",
+        "Attach local standard input, output, and error streams to a running container",
+        (),
+    ),
+    ("container", "commit"): ("commit", "Create a new image from a container's changes", ()),
+    ("container", "cp"): (
+        "cp",
+        "Copy files/folders between a container and the local filesystem",
+        (),
+    ),
     ("container", "create"): ("create", "Create a new container", ()),
+    ("container", "diff"): (
+        "diff",
+        "Inspect changes to files or directories on a container's filesystem",
+        (),
+    ),
+    ("container", "export"): ("export", "Export a container's filesystem as a tar archive", ()),
+    ("container", "exec"): ("exec", "Execute a command in a running container", ()),
     ("container", "inspect"): (
         "container_inspect",
         "Display detailed information on one or more containers",
@@ -31,6 +49,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
     ("container", "rm"): ("rm", "Remove one or more containers", ("remove",)),
     ("container", "run"): ("run", "Create and run a new container from an image", ()),
     ("container", "start"): ("start", "Start one or more stopped containers", ()),
+    ("container", "stats"): (
+        "stats",
+        "Display a live stream of container(s) resource usage statistics",
+        (),
+    ),
     ("container", "stop"): ("stop", "Stop one or more running containers", ()),
     ("container", "top"): ("top", "Display the running processes of a container", ()),
     ("container", "unpause"): (
@@ -38,6 +61,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
         "Unpause all processes within one or more containers",
         (),
     ),
+    ("container", "update"): ("update", "Update configuration of one or more containers", ()),
     ("container", "wait"): (
         "wait",
         "Block until one or more containers stop, then print their exit codes",
@@ -97,7 +121,17 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
         (),
     ),
     ("tag",): ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", ()),
+    ("attach",): (
+        "attach",
+        "Attach local standard input, output, and error streams to a running container",
+        (),
+    ),
+    ("commit",): ("commit", "Create a new image from a container's changes", ()),
+    ("cp",): ("cp", "Copy files/folders between a container and the local filesystem", ()),
     ("create",): ("create", "Create a new container", ()),
+    ("diff",): ("diff", "Inspect changes to files or directories on a container's filesystem", ()),
+    ("export",): ("export", "Export a container's filesystem as a tar archive", ()),
+    ("exec",): ("exec", "Execute a command in a running container", ()),
     ("kill",): ("kill", "Kill one or more running containers", ()),
     ("logs",): ("logs", "Fetch the logs of a container", ()),
     ("pause",): ("pause", "Pause all processes within one or more containers", ()),
@@ -108,15 +142,27 @@ COMMANDS: dict[tuple[str, ...], tuple[str | None, str, tuple[str, ...]]] = {
     ("rm",): ("rm", "Remove one or more containers", ()),
     ("run",): ("run", "Create and run a new container from an image", ()),
     ("start",): ("start", "Start one or more stopped containers", ()),
+    ("stats",): ("stats", "Display a live stream of container(s) resource usage statistics", ()),
     ("stop",): ("stop", "Stop one or more running containers", ()),
     ("top",): ("top", "Display the running processes of a container", ()),
     ("unpause",): ("unpause", "Unpause all processes within one or more containers", ()),
+    ("update",): ("update", "Update configuration of one or more containers", ()),
     ("wait",): (
         "wait",
         "Block until one or more containers stop, then print their exit codes",
         (),
     ),
     ("version",): ("version", "Show the Dockyard version information", ()),
+    ("volume",): (None, "Manage volumes", ()),
+    ("volume", "create"): ("volume_create", "Create a volume", ()),
+    ("volume", "inspect"): (
+        "volume_inspect",
+        "Display detailed information on one or more volumes",
+        (),
+    ),
+    ("volume", "ls"): ("volume_ls", "List volumes", ("list",)),
+    ("volume", "prune"): ("volume_prune", "Remove unused local volumes", ()),
+    ("volume", "rm"): ("volume_rm", "Remove one or more volumes", ("remove",)),
 }
 
 

@@ -41,6 +41,9 @@ class InitConfig(Record):
     barrier_fd: int | None  # the child reads one byte from it before exec
     cgroup_fd: int | None  # a cgroup v2 directory to start in (clone3 CLONE_INTO_CGROUP)
     loopback: bool  # set lo up in the new network namespace (Docker's --network none)
+    tty: bool  # a pty of the container's own devpts on 0-2, its controlling terminal
+    console_fd: int | None  # tty: a unix socket the pty master is sent back on
+    winsize: tuple[int, int] | None  # tty: (rows, cols) to start with
     __slots__ = _fields = (
         "argv",
         "env",
@@ -60,6 +63,9 @@ class InitConfig(Record):
         "barrier_fd",
         "cgroup_fd",
         "loopback",
+        "tty",
+        "console_fd",
+        "winsize",
     )
     _defaults = {
         "env": ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",),
@@ -79,6 +85,9 @@ class InitConfig(Record):
         "barrier_fd": None,
         "cgroup_fd": None,
         "loopback": False,
+        "tty": False,
+        "console_fd": None,
+        "winsize": None,
     }
 
 
@@ -149,7 +158,14 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
     from dockyard import errors  # noqa: F401 - raised lazily by the calls below
     from dockyard.linux import caps, mounts
 
+    if cfg.tty:
+        import _socket  # noqa: F401 - the pty master is sent back after pivot_root
+
+        from dockyard.linux import pty  # noqa: F401
     sc.set_pdeathsig(signal.SIGKILL)
+    # until the exec, pid 1 is our host interpreter: an early `exec` must not open its
+    # /proc/1/exe or mem (execve makes the container's binary dumpable again)
+    sc.set_dumpable(False)
     for path in cfg.cgroup_join:
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
         try:
@@ -175,6 +191,8 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
         for i, fd in enumerate(high):
             os.dup2(fd, i)
             os.close(fd)
+    if cfg.tty:
+        _console(cfg)
     if cfg.no_new_privs:
         sc.set_no_new_privs()
     if cfg.caps is not None:
@@ -197,6 +215,14 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
         sc.close_range(3, status_fd - 1)
     sc.close_range(status_fd + 1)
     _execvpe(cfg.argv[0], list(cfg.argv), env)
+
+
+def _console(cfg: InitConfig) -> None:
+    """A pty from the container's own devpts (the first is /dev/pts/0 inside) on 0-2, the
+    controlling terminal of a new session; its master goes back to the supervisor."""
+    from dockyard.linux.pty import console
+
+    console(cfg.console_fd, cfg.uid, cfg.winsize)
 
 
 def _execvpe(file: str, argv: list[str], env: dict[str, str]) -> None:

@@ -84,6 +84,7 @@ class RootfsSpec(Record):
     devices: tuple[Device, ...]
     bind_devices: bool  # bind the host's nodes instead of mknod (user namespaces)
     shm_size: int
+    sysctls: tuple[tuple[str, str], ...]  # written under the container's /proc/sys
     __slots__ = _fields = (
         "rootfs",
         "lowerdirs",
@@ -97,6 +98,7 @@ class RootfsSpec(Record):
         "devices",
         "bind_devices",
         "shm_size",
+        "sysctls",
     )
     _defaults = {
         "lowerdirs": (),
@@ -110,6 +112,7 @@ class RootfsSpec(Record):
         "devices": DEVICES,
         "bind_devices": False,
         "shm_size": SHM_SIZE,
+        "sysctls": (),
     }
 
 
@@ -284,6 +287,8 @@ def setup_rootfs(
         _check_system_dir(root, d)
     nse = S.MS_NOSUID | S.MS_NOEXEC | S.MS_NODEV
     r.mount("proc", "/proc", "proc", nse)
+    if spec.sysctls:  # before /proc/sys turns read-only, in the new namespaces
+        _write_sysctls(root, spec.sysctls)
     _setup_dev(spec, r)
     _mount_sys(r)
     for m in sorted(spec.mounts, key=lambda m: m.destination.rstrip("/").count("/")):
@@ -421,6 +426,23 @@ def _user_mount(r: _Root, m: Mount) -> None:
             r.propagate(m.destination, opts.propagation)
     else:
         raise InvalidArgument(f"unsupported mount type {m.type!r} for {m.destination}")
+
+
+def _write_sysctls(root: str, sysctls) -> None:
+    from dockyard.errors import InvalidArgument
+
+    base = os.path.join(root, "proc", "sys")
+    for key, value in sysctls:
+        rel = key.replace(".", "/")
+        if not rel or rel.startswith("/") or ".." in rel.split("/") or "\0" in rel:
+            raise InvalidArgument(f"sysctl {key!r} is not allowed")
+        fd = os.open(os.path.join(base, rel), os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.write(fd, value.encode())
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, f"write sysctl {key}") from None
+        finally:
+            os.close(fd)
 
 
 def _mask(r: _Root, path: str) -> None:

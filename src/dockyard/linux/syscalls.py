@@ -56,6 +56,7 @@ MNT_DETACH = 2
 
 # prctl(2) options.
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
@@ -268,6 +269,9 @@ class Syscalls:
 
     def clear_ambient(self) -> None:
         self.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+
+    def set_dumpable(self, on: bool) -> None:
+        self.prctl(PR_SET_DUMPABLE, 1 if on else 0)
 
     def set_pdeathsig(self, sig: int) -> None:
         self.prctl(PR_SET_PDEATHSIG, sig)

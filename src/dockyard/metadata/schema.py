@@ -125,6 +125,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             digest TEXT NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # 5: volumes (metadata.volumes). labels and options are JSON objects; created is unix
+    # ns. volume_refs says which container mounts which volume: no foreign keys, as the
+    # container store deletes without them; "in use" joins with the containers table.
+    (
+        """CREATE TABLE volumes (
+            name TEXT PRIMARY KEY,
+            driver TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            options TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            anonymous INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
+        """CREATE TABLE volume_refs (
+            container_id TEXT NOT NULL,
+            volume TEXT NOT NULL,
+            PRIMARY KEY (container_id, volume)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX volume_refs_by_volume ON volume_refs(volume)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

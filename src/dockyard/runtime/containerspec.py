@@ -47,6 +47,22 @@ class ContainerSpec(Record):
     open_stdin: bool
     privileged: bool
     labels: tuple[tuple[str, str], ...]
+    healthcheck: dict | None  # Docker's Config.Healthcheck, merged (runtime.healthconfig)
+    shell: tuple[str, ...] | None  # the image's SHELL (runs a CMD-SHELL probe)
+    log_driver: str  # "json-file" | "none"
+    log_opts: tuple[tuple[str, str], ...]
+    extra_hosts: tuple[str, ...]  # "name:ip", written into /etc/hosts
+    init: bool  # argv runs under /sbin/docker-init (our dockyard-init)
+    # (name, destination, mode, rw, nocopy, labels, -v text): see runtime.volumes
+    volumes: tuple[tuple, ...]
+    sysctls: tuple[tuple[str, str], ...]  # --sysctl, validated (runtime.sysctl)
+    # Config.Entrypoint and Config.Cmd apart (argv is their sum, or init + it); None in a
+    # spec stored before they were kept
+    entrypoint: tuple[str, ...] | None
+    cmd: tuple[str, ...] | None
+    nano_cpus: int | None  # --cpus as given (update keeps it); None: not from --cpus
+    cpuset_mems: str
+    memory_reservation: int
     __slots__ = _fields = (
         "argv",
         "env",
@@ -83,7 +99,36 @@ class ContainerSpec(Record):
         "open_stdin",
         "privileged",
         "labels",
+        "healthcheck",
+        "shell",
+        "log_driver",
+        "log_opts",
+        "extra_hosts",
+        "init",
+        "volumes",
+        "sysctls",
+        "entrypoint",
+        "cmd",
+        "nano_cpus",
+        "cpuset_mems",
+        "memory_reservation",
     )
+    # fields added later: a spec stored before them reads with these
+    _defaults = {
+        "healthcheck": None,
+        "shell": None,
+        "log_driver": "json-file",
+        "log_opts": (),
+        "extra_hosts": (),
+        "init": False,
+        "volumes": (),
+        "sysctls": (),
+        "entrypoint": None,
+        "cmd": None,
+        "nano_cpus": None,
+        "cpuset_mems": "",
+        "memory_reservation": 0,
+    }
 
 
 def _size(value, what: str) -> int:
@@ -109,15 +154,10 @@ def build(
     from dockyard.linux import caps as C
     from dockyard.linux.cgroups import flags as F
 
-    if opts.tty:
-        raise Unsupported("--tty is not supported yet")
-    if opts.init:
-        raise Unsupported("--init is not supported yet (no docker-init on this host)")
-    if opts.sysctl:
-        raise Unsupported("--sysctl is not supported yet")
     network = opts.network or "default"
     if network not in S.NETWORKS:
         raise Unsupported(f"network {network} not found (only none and host are supported)")
+    entry, cmd = S.resolve_entry_cmd(opts, image)
     argv = S.resolve_argv(opts, image)
     hostname = opts.hostname or container_id[:12]
     if len(hostname) > 64 or "\0" in hostname or "/" in hostname:
@@ -134,20 +174,30 @@ def build(
         seccomp = "unconfined"
     memory = F.memory_limit(str(opts.memory)) if opts.memory not in (None, "", 0, "0") else 0
     swap = F.memory_swap(memory, opts.memory_swap)
-    quota, period = (0, 0)
+    quota, period, nano = (0, 0, None)
     if opts.cpus not in (None, "", "0"):
         quota, period = F.cpu_quota(str(opts.cpus), ncpu)
+        nano = round(float(opts.cpus) * 1e9)
     pids = F.pids_limit(opts.pids_limit) if opts.pids_limit is not None else 0
     mounts: list[tuple[str, str, str, tuple[str, ...]]] = []
     seen: set[str] = set()
+    named = []
     for b in opts.binds:
         src, dst, mopts = S.parse_bind(b)
+        if not src.startswith("/"):  # a volume: `runtime.volumes` plans it below
+            named.append((src, dst, mopts, b))
+            continue
         _unique(seen, dst)
         mounts.append((dst, "bind", src, mopts))
     for t in opts.tmpfs:
         dst, topts = S.parse_tmpfs(t)
         _unique(seen, dst)
         mounts.append((dst, "tmpfs", "tmpfs", topts))
+    volumes = ()
+    if named or opts.volume_mounts or image.volumes:
+        from dockyard.runtime.volumes import plan
+
+        volumes = plan(named, opts.volume_mounts, image.volumes, seen)
     policy, retries = S.parse_restart(opts.restart)
     if opts.auto_remove and policy != "no":
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
@@ -155,6 +205,18 @@ def build(
     timeout = S.DEFAULT_STOP_TIMEOUT if opts.stop_timeout is None else opts.stop_timeout
     labels = dict(image.labels)
     labels.update(dict(opts.labels))
+    sysctls = ()
+    if opts.sysctl:
+        from dockyard.runtime.sysctl import validate
+
+        sysctls = validate(opts.sysctl, network)
+    health, log_opts, extra_hosts = _health_log_hosts(opts, image)
+    if opts.init:
+        from dockyard.linux import initc
+
+        _unique(seen, initc.CONTAINER_PATH)
+        mounts.append((initc.CONTAINER_PATH, "bind", initc.binary_path(), ("ro",)))
+        argv = (initc.CONTAINER_PATH, "--", *argv)
     return ContainerSpec(
         argv=argv,
         env=env,
@@ -191,7 +253,44 @@ def build(
         open_stdin=opts.stdin,
         privileged=opts.privileged,
         labels=tuple(sorted(labels.items())),
+        healthcheck=health,
+        shell=image.shell,
+        log_driver=opts.log_driver or "json-file",
+        log_opts=log_opts,
+        extra_hosts=extra_hosts,
+        init=bool(opts.init),
+        sysctls=sysctls,
+        volumes=volumes,
+        entrypoint=entry,
+        cmd=cmd,
+        nano_cpus=nano,
+        cpuset_mems="",
+        memory_reservation=0,
     )
+
+
+def _health_log_hosts(opts: S.RunOptions, image: S.ImageDefaults):
+    """(health check, log options, extra hosts), decided only when asked for: the modules
+    that decide them stay off the plain `run` path."""
+    health = None
+    if image.healthcheck is not None or opts.no_healthcheck or opts.health_cmd or any(
+        (opts.health_interval, opts.health_timeout, opts.health_start_period,
+         opts.health_start_interval, opts.health_retries)
+    ):  # fmt: skip
+        from dockyard.runtime import healthconfig
+
+        health = healthconfig.decide(opts, image.healthcheck)
+    log_opts = ()
+    if opts.log_opts or opts.log_driver not in ("", "json-file"):
+        from dockyard.runtime import jsonlog
+
+        log_opts = jsonlog.log_config(opts.log_driver or "json-file", opts.log_opts)
+    extra_hosts = ()
+    if opts.extra_hosts:
+        from dockyard.runtime import etcfiles
+
+        extra_hosts = etcfiles.extra_hosts(opts.extra_hosts)
+    return health, log_opts, extra_hosts
 
 
 def _unique(seen: set[str], dst: str) -> None:
@@ -215,7 +314,10 @@ def from_json(text: str) -> ContainerSpec:
     from dockyard.runtime import fastjson
 
     doc = fastjson.loads(text)
-    return ContainerSpec(**{f: _tuples(doc[f]) for f in ContainerSpec._fields})
+    d = ContainerSpec._defaults  # a field with a default may be missing (stored before it)
+    return ContainerSpec(
+        **{f: _tuples(doc[f]) for f in ContainerSpec._fields if f in doc or f not in d}
+    )
 
 
 def view(text: str):

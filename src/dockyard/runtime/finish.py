@@ -42,6 +42,10 @@ def _finish(root: str, state_dir: str, cid: str) -> int:
         rec = store.get(cid)
         spec = from_json(rec.spec)
         if spec.auto_remove:
+            if spec.volumes:  # Docker's --rm takes the anonymous volumes along
+                from dockyard.runtime import volumes as V
+
+                V.release(config.metadata_path, config.volumes_dir, cid, V.anonymous_names(spec))
             # the record first, with this connection: `run --rm` returns once it is gone
             store.delete(cid)
     except NotFound:

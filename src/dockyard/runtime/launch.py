@@ -65,6 +65,8 @@ def resources(spec):
         cpu_period=spec.cpu_period or None,
         cpu_shares=spec.cpu_shares or None,
         cpuset_cpus=spec.cpuset or None,
+        cpuset_mems=spec.cpuset_mems or None,
+        memory_reservation=spec.memory_reservation or None,
         pids_limit=spec.pids_limit or None,
         devices=None if spec.privileged else DEFAULT_DEVICE_RULES,
     )
@@ -94,6 +96,7 @@ def init_config(spec, lay: Layout, lowerdirs, bpf: bytes | None, cgroup_join, cg
         masked_paths=M.default_masked_paths() if spec.masked else (),
         readonly_paths=M.READONLY_PATHS if spec.masked else (),
         shm_size=spec.shm_size,
+        sysctls=tuple(spec.sysctls),
     )
     ns = I.DEFAULT_NAMESPACES
     if spec.network == "host":
@@ -211,6 +214,7 @@ def cancel(pre: Prefork) -> None:
 def start(
     store, rec, spec, lay: Layout, cfg, driver, config, attach=None,
     from_states: tuple[str, ...] = ("created", "exited"), pre: Prefork | None = None,
+    detach_keys: bytes = b"",
 ) -> Started:  # fmt: skip
     """Fork the supervisor for `rec` (or hand the plan to `pre`, which this consumes) and
     return once the container has exec'd.
@@ -237,6 +241,9 @@ def start(
             attach=attach,
             auto_remove=spec.auto_remove,
             sqlite_ok=pre is not None and pre.sqlite_ok,
+            tty=spec.tty,
+            open_stdin=spec.open_stdin,
+            detach_keys=detach_keys,
         )
 
     if pre is not None:
@@ -358,9 +365,17 @@ def _start_error(line: str) -> Exception:
 
 
 def wait_result(result_r: int) -> int | None:
-    """Block until the supervisor reports the exit code (None if it died first)."""
-    line = _line(result_r)
-    os.close(result_r)
+    """Block until the supervisor reports the exit code (None if it died first, or the
+    client detached: `read_result` tells these apart)."""
+    line = read_result(result_r)
     if line.startswith("C") and line[1:].lstrip("-").isdigit():
         return int(line[1:])
     return None
+
+
+def read_result(result_r: int) -> str:
+    """The supervisor's answer on the result pipe, which this closes: "C<code>" when the
+    container exited, "D" when the client typed its detach keys, "" if it died first."""
+    line = _line(result_r)
+    os.close(result_r)
+    return line

@@ -71,9 +71,7 @@ def reconcile(store, rec, driver, db_path: str, container_dir: str, auto_remove:
     if applied == _APPLIED:
         rec = store.get(rec.id)
         if auto_remove and not supervisor_alive(rec):
-            from dockyard.runtime import cleanup
-
-            cleanup.remove_container(db_path, rec.id, container_dir)
+            _remove(db_path, rec, container_dir)
             return None
         return rec
     if supervisor_alive(rec):
@@ -103,6 +101,27 @@ def reconcile(store, rec, driver, db_path: str, container_dir: str, auto_remove:
         error=SUPERVISOR_DIED, finished=finished, oom_killed=oom,
     )  # fmt: skip
     if auto_remove:
-        cleanup.remove_container(db_path, rec.id, container_dir)
+        _remove(db_path, rec, container_dir)
         return None
     return store.get(rec.id)
+
+
+def _remove(db_path: str, rec, container_dir: str) -> None:
+    """--rm on behalf of a dead supervisor: the anonymous volumes go too, as its finisher
+    would have taken them."""
+    import os
+
+    from dockyard.runtime import cleanup
+    from dockyard.runtime.containerspec import from_json
+
+    try:
+        spec = from_json(rec.spec)
+    except (KeyError, TypeError, ValueError):  # an unreadable spec must not block removal
+        spec = None
+    if spec is not None and spec.volumes:
+        from dockyard.runtime import volumes as V
+
+        # the data root's layout (Config): volumes/ sits beside metadata.db
+        volumes_dir = os.path.join(os.path.dirname(db_path), "volumes")
+        V.release(db_path, volumes_dir, rec.id, V.anonymous_names(spec))
+    cleanup.remove_container(db_path, rec.id, container_dir)

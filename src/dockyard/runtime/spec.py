@@ -34,6 +34,8 @@ class RunOptions(Record):
     name: str
     binds: tuple[str, ...]  # "/host:/ctr[:ro|rw,...]"
     tmpfs: tuple[str, ...]  # "/ctr[:opts]"
+    # --mount type=volume: (source or "", target, readonly, nocopy, ((label, value), ...))
+    volume_mounts: tuple[tuple[str, str, bool, bool, tuple[tuple[str, str], ...]], ...]
     read_only: bool
     memory: int | str | None  # bytes or "64m"
     memory_swap: int | str | None
@@ -56,6 +58,17 @@ class RunOptions(Record):
     auto_remove: bool
     tty: bool
     stdin: bool  # -i: keep stdin open
+    # health checks (None: the image's), durations in ns; see runtime.healthconfig
+    health_cmd: str | None
+    health_interval: int | None
+    health_timeout: int | None
+    health_start_period: int | None
+    health_start_interval: int | None
+    health_retries: int | None
+    no_healthcheck: bool
+    log_driver: str  # "json-file" | "none"
+    log_opts: tuple[tuple[str, str], ...]  # --log-opt max-size=10m
+    extra_hosts: tuple[str, ...]  # --add-host "name:ip"
     __slots__ = _fields = (
         "image",
         "cmd",
@@ -69,6 +82,7 @@ class RunOptions(Record):
         "name",
         "binds",
         "tmpfs",
+        "volume_mounts",
         "read_only",
         "memory",
         "memory_swap",
@@ -91,6 +105,16 @@ class RunOptions(Record):
         "auto_remove",
         "tty",
         "stdin",
+        "health_cmd",
+        "health_interval",
+        "health_timeout",
+        "health_start_period",
+        "health_start_interval",
+        "health_retries",
+        "no_healthcheck",
+        "log_driver",
+        "log_opts",
+        "extra_hosts",
     )
     _defaults = {
         "cmd": None,
@@ -104,6 +128,7 @@ class RunOptions(Record):
         "name": "",
         "binds": (),
         "tmpfs": (),
+        "volume_mounts": (),
         "read_only": False,
         "memory": None,
         "memory_swap": None,
@@ -126,6 +151,16 @@ class RunOptions(Record):
         "auto_remove": False,
         "tty": False,
         "stdin": False,
+        "health_cmd": None,
+        "health_interval": None,
+        "health_timeout": None,
+        "health_start_period": None,
+        "health_start_interval": None,
+        "health_retries": None,
+        "no_healthcheck": False,
+        "log_driver": "json-file",
+        "log_opts": (),
+        "extra_hosts": (),
     }
 
 
@@ -139,7 +174,14 @@ class ImageDefaults(Record):
     user: str
     stop_signal: str
     labels: tuple[tuple[str, str], ...]
-    __slots__ = _fields = ("entrypoint", "cmd", "env", "workdir", "user", "stop_signal", "labels")
+    volumes: tuple[str, ...]  # VOLUME paths
+    healthcheck: dict | None  # the image's Healthcheck, as in its config JSON
+    shell: tuple[str, ...] | None
+    __slots__ = _fields = (
+        "entrypoint", "cmd", "env", "workdir", "user", "stop_signal", "labels", "volumes",
+        "healthcheck",
+        "shell",
+    )  # fmt: skip
     _defaults = {
         "entrypoint": None,
         "cmd": None,
@@ -148,6 +190,9 @@ class ImageDefaults(Record):
         "user": "",
         "stop_signal": "",
         "labels": (),
+        "volumes": (),
+        "healthcheck": None,
+        "shell": None,
     }
 
 
@@ -185,6 +230,9 @@ def image_defaults(config_bytes: bytes) -> tuple[tuple[str, ...], ImageDefaults]
             user=str(c.get("User") or ""),
             stop_signal=str(c.get("StopSignal") or ""),
             labels=tuple((str(k), str(v)) for k, v in labels.items()),
+            volumes=tuple(sorted(str(k) for k in (c.get("Volumes") or {}))),
+            healthcheck=c.get("Healthcheck") if isinstance(c.get("Healthcheck"), dict) else None,
+            shell=strs(c.get("Shell"), "Shell"),
         )
     except (ValueError, AttributeError, TypeError) as e:
         raise InvalidArgument(f"invalid image config: {e}")
@@ -198,16 +246,20 @@ def image_defaults(config_bytes: bytes) -> tuple[tuple[str, ...], ImageDefaults]
 
 def resolve_argv(opts: RunOptions, image: ImageDefaults) -> tuple[str, ...]:
     """Docker's rule: --entrypoint replaces the image's and drops its cmd; args replace cmd."""
-    if opts.entrypoint is not None:
-        entry = tuple(a for a in opts.entrypoint if a != "") if opts.entrypoint != ("",) else ()
-        cmd = opts.cmd or ()
-    else:
-        entry = image.entrypoint or ()
-        cmd = opts.cmd if opts.cmd else (image.cmd or ())
-    argv = tuple(entry) + tuple(cmd)
+    entry, cmd = resolve_entry_cmd(opts, image)
+    argv = entry + cmd
     if not argv:
         raise InvalidArgument("No command specified")
     return argv
+
+
+def resolve_entry_cmd(opts: RunOptions, image: ImageDefaults) -> tuple[tuple, tuple]:
+    """(Entrypoint, Cmd) of the container, as Docker's Config keeps them apart."""
+    if opts.entrypoint is not None:
+        entry = tuple(a for a in opts.entrypoint if a != "") if opts.entrypoint != ("",) else ()
+        return entry, tuple(opts.cmd or ())
+    cmd = opts.cmd if opts.cmd else (image.cmd or ())
+    return tuple(image.entrypoint or ()), tuple(cmd)
 
 
 def merge_env(image_env, user_env, hostname: str = "", home: str = "") -> tuple[str, ...]:
@@ -328,15 +380,23 @@ _BIND_OPTS = frozenset(
 
 
 def parse_bind(value: str) -> tuple[str, str, tuple[str, ...]]:
-    """`-v /host:/ctr[:opts]` -> (source, destination, mount options)."""
+    """`-v /host:/ctr[:opts]` -> (source, destination, mount options).
+
+    `-v name:/ctr[:opts]` names a volume (source is the checked name, "nocopy" is kept);
+    `-v /ctr` asks for an anonymous one (source "")."""
     parts = value.split(":")
+    if len(parts) == 1 and parts[0].startswith("/") and parts[0] != "/":
+        return "", parts[0], ()
     if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
         raise InvalidArgument(f"invalid volume specification: '{value}'")
     src, dst = parts[0], parts[1]
     if not src.startswith("/"):
-        from dockyard.errors import Unsupported
+        from dockyard.metadata.volumes import validate_name
 
-        raise Unsupported(f"named volumes are not supported here yet: '{value}'")
+        try:
+            validate_name(src)
+        except InvalidArgument as e:
+            raise InvalidArgument(f"create {src}: {e}") from None
     if not dst.startswith("/"):
         raise InvalidArgument(f"invalid volume specification: '{value}': not an absolute path")
     if dst == "/":
@@ -347,8 +407,8 @@ def parse_bind(value: str) -> tuple[str, str, tuple[str, ...]]:
             raise InvalidArgument(f"invalid mode: {o}")
     if "ro" in opts and "rw" in opts:
         raise InvalidArgument(f"invalid mode: {parts[2]}")
-    mount_opts = tuple(o for o in opts if o not in ("z", "Z", "nocopy"))
-    return src, dst, mount_opts
+    drop = ("z", "Z", "nocopy") if src.startswith("/") else ("z", "Z")
+    return src, dst, tuple(o for o in opts if o not in drop)
 
 
 def parse_tmpfs(value: str) -> tuple[str, tuple[str, ...]]:

@@ -59,13 +59,13 @@ def _compile(root: str, spec) -> str:
 
 
 def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("created", "exited"),
-          pre=None):  # fmt: skip
+          pre=None, detach_keys: bytes = b""):  # fmt: skip
     """Start `rec` (already checked by the caller); returns `launch.Started`. `pre`: a
     supervisor already forked (`launch.prefork`), consumed here."""
     from dockyard.runtime import launch
 
     try:
-        spec, bpf = _spec_and_bpf(config, rec)
+        spec, bpf = spec_and_bpf(config, rec)
         lay = launch.layout(config.containers_dir, rec.id)
         join, cg_fd = launch.prepare_cgroup(driver, rec.id, spec)
     except BaseException:
@@ -78,7 +78,9 @@ def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("crea
         if not (attach is not None and spec.open_stdin):
             attach = None if attach is None else (-1, attach[1], attach[2])
         handed = True  # launch.start owns `pre` from here, on every path
-        return launch.start(store, rec, spec, lay, cfg, driver, config, attach, from_states, pre)
+        started = launch.start(
+            store, rec, spec, lay, cfg, driver, config, attach, from_states, pre, detach_keys
+        )
     except BaseException:
         if pre is not None and not handed:
             launch.cancel(pre)
@@ -86,9 +88,16 @@ def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("crea
 
         remove_cgroup(driver, launch.cgroup_name(rec.id))
         raise
+    if spec.healthcheck is not None:  # its monitor, started with every start and restart
+        from dockyard.runtime.healthmonitor import start_for
+
+        start_for(config, rec.id, lay.dir, spec, started.pid)
+    return started
 
 
-def _spec_and_bpf(config, rec):
+def spec_and_bpf(config, rec):
+    """The record's spec and its seccomp BPF bytes (None when unconfined), compiled again
+    if the cache was cleared."""
     from dockyard.linux.seccomp import cache
     from dockyard.runtime.containerspec import from_json
 

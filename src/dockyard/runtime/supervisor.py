@@ -48,6 +48,9 @@ class Plan(Record):
     # forked before this process had any sqlite connection (launch.prefork): it may open its
     # own, and finish here instead of in a fresh interpreter
     sqlite_ok: bool
+    tty: bool  # a pty: the master here, the container's own slave on its 0-2
+    open_stdin: bool  # -i: the container's stdin stays open for clients (a pipe or the pty)
+    detach_keys: bytes  # the starting client's (b"": ctrl-p ctrl-q)
     __slots__ = _fields = (
         "cid",
         "root",
@@ -65,8 +68,11 @@ class Plan(Record):
         "attach",
         "auto_remove",
         "sqlite_ok",
+        "tty",
+        "open_stdin",
+        "detach_keys",
     )
-    _defaults = {"sqlite_ok": False}
+    _defaults = {"sqlite_ok": False, "tty": False, "open_stdin": False, "detach_keys": b""}
 
 
 def proc_start_time(pid: int) -> str:
@@ -142,7 +148,7 @@ def _warm_up(finish_here: bool = False):
     from dockyard.linux import init as _init  # noqa: F401
     from dockyard.linux import syscalls as S
     from dockyard.linux.cgroups import v1, v2  # noqa: F401 - the plan's driver
-    from dockyard.runtime import handoff, jsonlog  # noqa: F401
+    from dockyard.runtime import attachio, handoff, jsonlog  # noqa: F401
 
     sc = S.Syscalls()
     sc.prepare()
@@ -212,10 +218,18 @@ def _run(plan: Plan, sc=None) -> None:
         keep.add(plan.init.cgroup_fd)  # clone3 starts the init in it
     keep.update(fd for fd in (attach or ()) if fd >= 0)
     _keep_only(keep)
-    out_r, out_w = os.pipe2(os.O_CLOEXEC)
-    err_r, err_w = os.pipe2(os.O_CLOEXEC)
     stdin = attach[0] if attach is not None and attach[0] >= 0 else devnull
-    cfg = plan.init.replace(stdio=(stdin, out_w, err_w), barrier_fd=plan.barrier_r)
+    if plan.tty or (plan.open_stdin and stdin == devnull):
+        from dockyard.runtime import attachio
+
+        io = attachio.Streams(plan.tty, attach, devnull)
+        cfg = plan.init.replace(barrier_fd=plan.barrier_r, **io.init_fields())
+        out_r, out_w, err_r, err_w = io.out_r, -1, -1, -1
+    else:
+        io = None
+        out_r, out_w = os.pipe2(os.O_CLOEXEC)
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        cfg = plan.init.replace(stdio=(stdin, out_w, err_w), barrier_fd=plan.barrier_r)
     if cfg.cgroup_fd is None and plan.driver.version == 2:  # handed over: open our own
         cfg = cfg.replace(cgroup_fd=plan.driver.open_dir(plan.cgroup))
     # attached: this process stays a fork of the client (sqlite is off limits here), so the
@@ -235,11 +249,14 @@ def _run(plan: Plan, sc=None) -> None:
         return
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     _restore_rlimits(old_limits)
-    os.close(out_w)
-    os.close(err_w)
+    if io is not None:
+        out_r = io.spawned()  # the pty master, received from the init
+    else:
+        os.close(out_w)
+        os.close(err_w)
     os.close(plan.barrier_r)
-    if attach is not None and attach[0] >= 0:
-        os.close(attach[0])
+    if attach is not None and attach[0] >= 0 and not plan.tty:
+        os.close(attach[0])  # the init has it: the client's stdin is the container's
     me = os.getpid()
     _say(plan.status_w, f"P{init.pid} {me} {proc_start_time(me)}")
     try:
@@ -247,20 +264,30 @@ def _run(plan: Plan, sc=None) -> None:
     except BaseException as e:
         code = exec_exit_code(e)
         os.close(out_r)
-        os.close(err_r)
+        if err_r >= 0:
+            os.close(err_r)
         _failed(plan, code, exec_message(cfg.argv[0], e), finisher)
         return
     _say(plan.status_w, "X")
     os.close(plan.status_w)
-    if detached:
-        _exec_slim(plan, init.pid, out_r, err_r)  # detached: shed the client's memory
-    code = _pump_and_reap(plan.log_path, out_r, err_r, init.pid, attach)
+    from dockyard.runtime import attachio
+
+    listener = attachio.try_listen(plan.state_dir, plan.cid)
+    stdin_w = io.stdin_w if io is not None else -1
+    if detached:  # shed the client's memory
+        _exec_slim(plan, init.pid, out_r, err_r, listener, stdin_w)
+    hub = attachio.Hub(plan.tty, stdin_w, listener, plan.detach_keys, plan.state_dir, plan.cid)
+    if attach is not None:
+        client_in = attach[0] if plan.tty else -1
+        hub.add(attachio.Client(client_in, attach[1], attach[2], plan.result_w,
+                                plan.detach_keys or attachio.DEFAULT_DETACH_KEYS, plan.tty))  # fmt: skip
+    code = _pump_and_reap(plan.log_path, out_r, err_r, init.pid, hub)
     try:
         oom = plan.driver.oom_kills(plan.cgroup) > 0
     except Exception:
         oom = False
     _finish(plan.container_dir, plan.root, plan.state_dir, plan.cid, code, oom,
-            plan.result_w, attach, finisher, in_process=plan.sqlite_ok)  # fmt: skip
+            plan.result_w, hub, finisher, in_process=plan.sqlite_ok)  # fmt: skip
 
 
 class _Finisher:
@@ -308,9 +335,12 @@ class _Finisher:
 
 
 def _pump_and_reap(log_path: str, out_r: int, err_r: int, pid: int, attach) -> int:
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-    _pump(out_r, err_r, log_fd, attach)
-    os.close(log_fd)
+    from dockyard.runtime.jsonlog import open_log
+
+    log = open_log(log_path)  # None: --log-driver none; rotates with --log-opt max-size
+    _pump(out_r, err_r, log, attach)
+    if log is not None:
+        log.close()
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
     return 128 - code if code < 0 else code
@@ -328,71 +358,88 @@ def _python_env() -> dict[str, str]:
     return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": src}
 
 
-def _exec_slim(plan: Plan, pid: int, out_r: int, err_r: int) -> None:
+def _exec_slim(plan: Plan, pid: int, out_r: int, err_r: int, listener, stdin_w: int) -> None:
     """Become a fresh, small interpreter that keeps the init as its child and the pipes:
     a forked supervisor carries the whole memory of the client that started it."""
-    os.set_inheritable(out_r, True)
-    os.set_inheritable(err_r, True)
+    lfd = listener.detach() if listener is not None else -1
+    for fd in (out_r, err_r, lfd, stdin_w):
+        if fd >= 0:
+            os.set_inheritable(fd, True)
     _python(
         "dockyard.runtime.supervisor", plan.cid, plan.container_dir, plan.log_path,
         plan.cgroup, plan.root, plan.state_dir, str(pid), str(out_r), str(err_r),
+        f"{lfd},{stdin_w},{int(plan.tty)},{plan.detach_keys.hex()}",
     )  # fmt: skip
 
 
 def slim_main(argv: list[str]) -> int:
     """The detached supervisor after its exec: pump, reap, finish."""
-    cid, cdir, log_path, cgroup, root, state_dir, pid, out_r, err_r = argv
+    cid, cdir, log_path, cgroup, root, state_dir, pid, out_r, err_r, extra = argv
     out_fd, err_fd = int(out_r), int(err_r)
-    os.set_inheritable(out_fd, False)
-    os.set_inheritable(err_fd, False)
+    lfd_s, stdin_s, tty_s, keys = extra.split(",")
+    lfd, stdin_w = int(lfd_s), int(stdin_s)
+    for fd in (out_fd, err_fd, lfd, stdin_w):
+        if fd >= 0:
+            os.set_inheritable(fd, False)
     try:
-        code = _pump_and_reap(log_path, out_fd, err_fd, int(pid), None)
+        from dockyard.runtime import attachio
+
+        listener = attachio.adopt(lfd) if lfd >= 0 else None
+        hub = attachio.Hub(tty_s == "1", stdin_w, listener, bytes.fromhex(keys), state_dir, cid)
+        code = _pump_and_reap(log_path, out_fd, err_fd, int(pid), hub)
         try:
             from dockyard.linux.cgroups import detect
 
             oom = detect().oom_kills(cgroup) > 0
         except Exception:
             oom = False
-        _finish(cdir, root, state_dir, cid, code, oom, -1, None, in_process=True)
+        _finish(cdir, root, state_dir, cid, code, oom, -1, hub, in_process=True)
     except BaseException as e:
         _note_in(cdir, e)
         return 1
     return 0
 
 
-def _pump(out_r: int, err_r: int, log_fd: int, attach) -> None:
+def _pump(out_r: int, err_r: int, log_fd, attach) -> None:
     import select
 
     from dockyard.runtime.jsonlog import Writer
 
     writers = {out_r: Writer(log_fd, "stdout"), err_r: Writer(log_fd, "stderr")}
-    targets = {out_r: attach[1] if attach else -1, err_r: attach[2] if attach else -1}
+    writers.pop(-1, None)  # a tty: one stream, logged as stdout
+    hub = attach  # the clients (runtime.attachio.Hub), or None
     poller = select.poll()
     for fd in writers:
         poller.register(fd, select.POLLIN)
+    if hub is not None:
+        hub.start(poller)
     open_fds = set(writers)
     while open_fds:
-        for fd, _ev in poller.poll():
-            data = os.read(fd, 65536)
+        for fd, ev in poller.poll():
+            if fd not in open_fds:
+                if hub is not None:
+                    hub.handle(fd, ev)
+                continue
+            if ev & select.POLLOUT and hub is not None:
+                hub.handle(fd, ev)  # the pty master takes the clients' input
+                if not ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                    continue
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            except OSError:  # EIO: the pty's last slave was closed
+                data = b""
             if not data:
                 poller.unregister(fd)
                 open_fds.discard(fd)
                 writers[fd].close()
-                os.close(fd)
+                if hub is None or not hub.owns(fd):
+                    os.close(fd)
                 continue
             writers[fd].feed(data)
-            t = targets[fd]
-            if t >= 0:
-                try:
-                    _write_all(t, data)
-                except OSError:
-                    targets[fd] = -1  # the client went away; the log still gets everything
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+            if hub is not None:
+                hub.output(data, fd == err_r)  # a client that went away is dropped
 
 
 def _set_rlimits(rlimits):
@@ -473,12 +520,8 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
     if result_w >= 0:
         _say(result_w, f"C{code}")
         os.close(result_w)
-    for fd in attach or ():
-        if fd >= 0:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    if attach is not None:
+        attach.finish(code)  # the clients: told, their descriptors closed
     if finisher is not None:
         finisher.go()
         os._exit(0)

@@ -93,10 +93,15 @@ class ContainerService:
             from dockyard.runtime.containerspec import from_json
 
             spec = from_json(rec.spec)
-        return reconcile(
+        out = reconcile(
             self.store, rec, lambda: self.driver, self.config.metadata_path,
             self._layout(rec.id).dir, spec.auto_remove,
         )  # fmt: skip
+        if out is None:  # removed (--rm) after its supervisor died: its socket outlived it
+            from dockyard.runtime.attachio import unlink
+
+            unlink(self.config.state_dir, rec.id)
+        return out
 
     # -- create -------------------------------------------------------------------------
 
@@ -135,7 +140,15 @@ class ContainerService:
             for d in (lay.rootfs, lay.upper, lay.work):
                 os.mkdir(d, 0o755)
             rootfs.ensure_dir(lowers, lay.upper, spec.cwd)
-            etcfiles.write_all(lay, spec.hostname)
+            etcfiles.write_all(lay, spec.hostname, spec.extra_hosts)
+            if spec.log_driver != "json-file" or spec.log_opts:
+                from dockyard.runtime.jsonlog import write_config
+
+                write_config(lay.dir, spec.log_driver, spec.log_opts)
+            if spec.volumes:  # create, reference and fill them; their mounts join the spec
+                from dockyard.runtime import volumes
+
+                spec = volumes.attach(self.config, spec, cid, (lay.upper, *lowers))
             rec = ContainerRecord(
                 id=cid, name=name or names.generate(), image=opts.image, image_id=img.id,
                 snapshot=top, created=time.time_ns(), state=ST.CREATED, spec=CS.to_json(spec),
@@ -144,6 +157,11 @@ class ContainerService:
         except BaseException:
             from dockyard.runtime.cleanup import remove_dir
 
+            if spec.volumes:
+                from dockyard.runtime import volumes as V
+
+                V.release(self.config.metadata_path, self.config.volumes_dir, cid,
+                          V.anonymous_names(spec))  # fmt: skip
             remove_dir(lay.dir)
             raise
         return cid
@@ -162,15 +180,16 @@ class ContainerService:
 
     # -- start / run --------------------------------------------------------------------
 
-    def start(self, ref: str, attach: tuple[int, int, int] | None = None):
+    def start(self, ref: str, attach: tuple[int, int, int] | None = None,
+              detach_keys: bytes = b""):  # fmt: skip
         """Start a created or exited container; a running one is left alone (Docker's 304).
 
         `attach` (stdin or -1, stdout, stderr): the supervisor forwards the container's
         output there (stdin only with -i). Returns `launch.Started` (None if it was
         already running)."""
-        return self._start(ref, attach)
+        return self._start(ref, attach, detach_keys=detach_keys)
 
-    def _start(self, ref: str, attach, pre=None):
+    def _start(self, ref: str, attach, pre=None, detach_keys: bytes = b""):
         """`start`, with an optional supervisor forked ahead (`launch.prefork`, consumed)."""
         from dockyard.runtime import launch, starter
 
@@ -188,7 +207,8 @@ class ContainerService:
             if pre is not None:
                 launch.cancel(pre)
             raise
-        return starter.start(self.config, self.store, self.driver, rec, lowers, attach, pre=pre)
+        return starter.start(self.config, self.store, self.driver, rec, lowers, attach, pre=pre,
+                             detach_keys=detach_keys)  # fmt: skip
 
     def _wait_finisher(self, rec, timeout: float = 30.0) -> None:
         """The previous run's supervisor may still be tearing down (its cgroup has the same
@@ -222,7 +242,8 @@ class ContainerService:
             code = self.wait(cid) if not opts.auto_remove else 137
         return cid, code
 
-    def create_and_start(self, opts: RunOptions, attach: tuple[int, int, int] | None = None):
+    def create_and_start(self, opts: RunOptions, attach: tuple[int, int, int] | None = None,
+                         detach_keys: bytes = b""):  # fmt: skip
         """`run` without the wait: (id, `launch.Started`); the caller reads the exit code
         from `started.result_r` (`launch.wait_result`). A failed create raises as `create`
         does; a failed start as `start` does, after removing the container for --rm."""
@@ -237,10 +258,10 @@ class ContainerService:
             launch.cancel(pre)
             raise
         try:
-            return cid, self._start(cid, attach, pre)
+            return cid, self._start(cid, attach, pre, detach_keys)
         except BaseException:
             if opts.auto_remove:
-                self.remove(cid, force=True)
+                self.remove(cid, force=True, volumes=True)
             raise
 
     # -- stop / kill / restart ----------------------------------------------------------
@@ -343,17 +364,25 @@ class ContainerService:
         self.start(rec.id)
 
     def wait(self, ref: str, condition: str = "not-running") -> int:
-        """Block until the container stops; its exit code (Docker's `wait`)."""
-        if condition not in ("not-running", "next-exit", "removed"):
-            raise InvalidArgument(f"invalid condition: {condition!r}")
-        rec = self._get(ref)
-        self._wait_gone(rec.id, None)
-        from dockyard.errors import NotFound
+        """Block until `condition` (not-running, next-exit, removed); the exit code."""
+        from dockyard.services.containerwait import wait
 
-        try:
-            return self._get(rec.id).exit_code
-        except NotFound:
-            return rec.exit_code
+        return wait(self, ref, condition)
+
+    def update(self, ref: str, changes) -> str:
+        """Docker's `update` (`runtime.update.Changes`): live cgroup, then the spec; the id."""
+        from dockyard.services.containerupdate import update
+
+        return update(self, ref, changes)
+
+    def stats(self, refs=(), all: bool = False, stream: bool = False, interval: float = 1.0):
+        """Docker's stats rows (`runtime.stats.Entry`): a list over `interval` seconds, or
+        with `stream` an iterator of lists every `interval` (services/containerstats.py)."""
+        from dockyard.services import containerstats
+
+        if stream:
+            return containerstats.stream(self, list(refs), all, interval)
+        return containerstats.snapshot(self, list(refs), all, interval)
 
     # -- pause / rename / remove ---------------------------------------------------------
 
@@ -385,7 +414,7 @@ class ContainerService:
         self.store.update(rec.id, state=rec.state, name=name)
 
     def remove(self, ref: str, force: bool = False, volumes: bool = False) -> None:
-        """`rm`: -f kills a live container first; -v has no anonymous volumes to drop yet."""
+        """`rm`: -f kills a live container first; -v removes its anonymous volumes."""
         from dockyard.runtime import cleanup
         from dockyard.runtime.launch import cgroup_name
 
@@ -411,6 +440,17 @@ class ContainerService:
             ST.check("remove", cur.state, rec.id)
         cleanup.remove_cgroup(self.driver, cgroup_name(rec.id))
         cleanup.remove_container(self.config.metadata_path, rec.id, self._layout(rec.id).dir)
+        from dockyard.runtime.containerspec import from_json
+
+        spec = from_json(rec.spec)
+        if spec.volumes:
+            from dockyard.runtime import volumes as V
+
+            drop = V.anonymous_names(spec) if volumes else ()
+            V.release(self.config.metadata_path, self.config.volumes_dir, rec.id, drop)
+        from dockyard.runtime.attachio import unlink
+
+        unlink(self.config.state_dir, rec.id)  # left behind when its supervisor was killed
 
     # -- queries ------------------------------------------------------------------------
 
@@ -460,10 +500,11 @@ class ContainerService:
                 continue
             if any(rec.created >= t for t in before) or any(rec.created <= t for t in since):
                 continue
-            if not dockerjson.matches(rec, spec, filters):
+            cdir = os.path.join(self.config.containers_dir, rec.id)
+            if not dockerjson.matches(rec, spec, filters, cdir):
                 continue
             size_rw = _du(self._layout(rec.id).upper) if size else None
-            out.append(dockerjson.summary(rec, spec, now, size_rw))
+            out.append(dockerjson.summary(rec, spec, now, size_rw, cdir))
             if 0 < limit <= len(out):
                 break
         return out
@@ -472,45 +513,23 @@ class ContainerService:
         self, ref: str, follow: bool = False, tail: int | None = None,
         since: float | None = None, until: float | None = None, timestamps: bool = False,
     ):  # fmt: skip
-        """Yield (stream, bytes) from the json-file log; `since`/`until` are unix seconds."""
-        import time
-
+        """Yield (stream, bytes) from the json-file log (and its rotated files);
+        `since`/`until` are unix seconds."""
+        from dockyard.errors import FailedPrecondition, NotFound
         from dockyard.runtime import jsonlog
 
         rec = self._get(ref)
-        path = self._layout(rec.id).log
-        entries, offset = jsonlog.read(path)
-        if tail is not None and tail >= 0:
-            entries = entries[len(entries) - tail :] if tail else []
-        lo = int(since * 1e9) if since else None
-        hi = int(until * 1e9) if until else None
+        lay = self._layout(rec.id)
+        if not jsonlog.readable(lay.dir):
+            raise FailedPrecondition("configured logging driver does not support reading")
 
-        def emit(es):
-            for e in es:
-                if lo is not None and e.time_ns < lo:
-                    continue
-                if hi is not None and e.time_ns > hi:
-                    continue
-                data = e.data
-                if timestamps:
-                    data = jsonlog.rfc3339nano(e.time_ns).encode() + b" " + data
-                yield e.stream, data
-
-        yield from emit(entries)
-        from dockyard.errors import NotFound
-
-        while follow:
+        def live() -> bool:
             try:
-                live = self._get(rec.id).state in ST.LIVE
+                return self._get(rec.id).state in ST.LIVE
             except NotFound:
-                live = False
-            more, offset = jsonlog.read(path, offset)
-            yield from emit(more)
-            if not live:
-                more, offset = jsonlog.read(path, offset)
-                yield from emit(more)
-                return
-            time.sleep(0.05)
+                return False
+
+        return jsonlog.stream(lay.log, live, follow, tail, since, until, timestamps)
 
     def top(self, ref: str, ps_args: str = "-ef") -> dict:
         """Docker's /containers/{id}/top: the host's ps, filtered to the container's pids."""

@@ -1,9 +1,52 @@
-"""Running a container in the foreground (`run` without -d, `start -a`): its output goes
-straight to our stdout/stderr (the supervisor writes to them), SIGINT/SIGTERM are forwarded
-to it while we wait, and the exit status is the container's own.
+"""`attach` / `container attach`, and running a container in the foreground (`run` without
+-d, `start -a`): its output goes straight to our stdout/stderr (the supervisor writes to
+them), SIGINT/SIGTERM are forwarded to it while we wait (not with a tty: the keys reach it
+through the terminal), and the exit status is the container's own.
 
-A start that cannot invoke the command carries `exit_code` (126, 127): one line, that status.
+With a tty our terminal is in raw mode while attached and its size follows ours
+(`ttyclient`); the detach keys (ctrl-p ctrl-q unless --detach-keys) leave the container
+running and exit 0. A start that cannot invoke the command carries `exit_code` (126, 127):
+one line, that status.
 """
+
+from dockyard.cli.command import Command
+from dockyard.cli.flags import BOOL, Flag
+
+COMMAND = Command(
+    "attach [OPTIONS] CONTAINER",
+    "Attach local standard input, output, and error streams to a running container",
+    flags=(
+        Flag("detach-keys", help="Override the key sequence for detaching a container"),
+        Flag("no-stdin", kind=BOOL, help="Do not attach STDIN"),
+        Flag(
+            "sig-proxy", kind=BOOL, default=True, help="Proxy all received signals to the process"
+        ),
+    ),
+    args=("exact", 1),
+    aliases="dockyard container attach, dockyard attach",
+)
+
+
+def run(cli, opts, args: list[str]) -> int:
+    from dockyard.cli.commands import ttyclient
+    from dockyard.errors import Conflict
+    from dockyard.runtime.attachio import parse_detach_keys
+
+    keys = parse_detach_keys(opts.detach_keys)
+    svc = cli.containers
+    info = svc.inspect(args[0])
+    cid, state = info["Id"], info["State"]
+    if state.get("Paused"):
+        raise Conflict("You cannot attach to a paused container, unpause it first")
+    if not state.get("Running") or state.get("Restarting"):
+        raise Conflict("You cannot attach to a stopped container, start it first")
+    tty = bool(info["Config"].get("Tty"))
+    stdin = 0 if info["Config"].get("OpenStdin") and not opts.no_stdin else -1
+    ttyclient.check_input(tty, stdin)
+    cli.stdout.flush()
+    return ttyclient.attach_running(
+        cli, svc, cid, stdin, tty, keys, opts.sig_proxy and not tty, "read escape sequence\n"
+    )
 
 
 def streams(interactive: bool, attach: list[str]) -> tuple[int, int, int]:
@@ -29,8 +72,9 @@ def start_failed(cli, svc, cid: str, auto_remove: bool, e) -> int:
 
 
 def foreground(
-    cli, svc, cid: str | None, attach, auto_remove: bool, proxy: bool = True, ropts=None
-) -> int:
+    cli, svc, cid: str | None, attach, auto_remove: bool, proxy: bool = True, ropts=None,
+    tty: bool = False, detach_keys: bytes = b"",
+) -> int:  # fmt: skip
     """Start `cid` attached, wait for its exit code; with --rm, until it is removed too.
 
     With `ropts` (and no `cid`), create and start the container in one go
@@ -39,9 +83,16 @@ def foreground(
     import _signal
 
     from dockyard.errors import DockyardError
-    from dockyard.runtime.launch import wait_result
+    from dockyard.runtime.launch import read_result
 
     cli.stdout.flush()  # our own earlier output comes before the container's
+    session = None
+    if tty:
+        from dockyard.cli.commands import ttyclient
+
+        ttyclient.check_input(tty, attach[0])
+        session = ttyclient.Session(raw=attach[0] >= 0).__enter__()
+        proxy = False  # the terminal carries ^C to the container
     box = {"cid": None, "pending": []}  # until started, a signal waits for the container
 
     def forward(signum, frame):
@@ -57,9 +108,9 @@ def foreground(
     try:
         try:
             if ropts is None:
-                started = svc.start(cid, attach)
+                started = svc.start(cid, attach, detach_keys)
             else:
-                cid, started = svc.create_and_start(ropts, attach)
+                cid, started = svc.create_and_start(ropts, attach, detach_keys)
         except DockyardError as e:
             if ropts is not None:  # the service removed a failed --rm container itself
                 return start_failed(cli, svc, "", False, e)
@@ -70,12 +121,20 @@ def foreground(
         if started is None or started.result_r < 0:  # already running: nothing to attach to
             code = svc.wait(cid)
         else:
-            code = wait_result(started.result_r)
-            if code is None:  # the supervisor died: the record tells what is known
+            if session is not None:
+                session.follow_size(cli.config.state_dir, cid)
+            line = read_result(started.result_r)
+            if line == "D":  # detached: the container runs on
+                return 0
+            if line.startswith("C") and line[1:].lstrip("-").isdigit():
+                code = int(line[1:])
+            else:  # the supervisor died: the record tells what is known
                 code = 137 if auto_remove else svc.wait(cid)
     finally:
         for s, h in old.items():
             _signal.signal(s, h)
+        if session is not None:
+            session.__exit__(None, None, None)
     if auto_remove:
         wait_removed(svc, cid)
     else:

@@ -1,5 +1,5 @@
 """`inspect`: low-level information on any object by name or id — containers first, then
-images, as Docker looks them up; `--type` narrows the search."""
+images, then volumes, as Docker looks them up; `--type` narrows the search."""
 
 from dockyard.cli.command import INSPECT_FORMAT_HELP, CliError, Command
 from dockyard.cli.context import Cli
@@ -53,6 +53,13 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
             try:
                 return cli.images.inspect(ref)
             except (NotFound, InvalidArgument):  # not a valid image name: no such object
+                pass
+        if kind in ("", "volume"):
+            from dockyard.services.volumes import VolumeService
+
+            try:
+                return VolumeService(cli.config).inspect(ref)
+            except (NotFound, InvalidArgument):
                 pass
         raise NotFound(f"No such {kind or 'object'}: {ref}")
 

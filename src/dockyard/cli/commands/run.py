@@ -11,6 +11,7 @@ COMMAND = Command(
     "Create and run a new container from an image",
     flags=(
         Flag("detach", "d", BOOL, help="Run container in background and print container ID"),
+        Flag("detach-keys", help="Override the key sequence for detaching a container"),
         Flag("sig-proxy", kind=BOOL, default=True, help="Proxy received signals to the process"),
         *RUN_FLAGS,
     ),
@@ -41,7 +42,8 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
         write_cidfile(opts.cidfile, cid)
     if not opts.detach:
         streams = A.streams(opts.interactive, opts.attach)
-        return A.foreground(cli, svc, cid, streams, ropts.auto_remove, opts.sig_proxy)
+        return A.foreground(cli, svc, cid, streams, ropts.auto_remove, opts.sig_proxy,
+                            tty=ropts.tty, detach_keys=_keys(opts))  # fmt: skip
     try:
         svc.start(cid)
     except DockyardError as e:
@@ -60,9 +62,11 @@ def _run(cli: Cli, svc, opts: Values, ropts) -> int:
 
     if not opts.detach:
         streams = A.streams(opts.interactive, opts.attach)
+        keys = _keys(opts)
         code = with_image(
             cli, ropts.image, opts.pull, opts.quiet,
-            lambda: A.foreground(cli, svc, None, streams, ropts.auto_remove, opts.sig_proxy, ropts),
+            lambda: A.foreground(cli, svc, None, streams, ropts.auto_remove, opts.sig_proxy, ropts,
+                                 tty=ropts.tty, detach_keys=keys),
         )  # fmt: skip
         exit_now(cli, code)
         return code
@@ -77,3 +81,11 @@ def _run(cli: Cli, svc, opts: Values, ropts) -> int:
     cli.out(cid + "\n")
     exit_now(cli, 0)
     return 0
+
+
+def _keys(opts) -> bytes:
+    if not opts.detach_keys:
+        return b""
+    from dockyard.runtime.attachio import parse_detach_keys
+
+    return parse_detach_keys(opts.detach_keys)

@@ -22,16 +22,25 @@ RUN_FLAGS = (
     Flag("entrypoint", help="Overwrite the default ENTRYPOINT of the image"),
     Flag("env", "e", LIST, help="Set environment variables"),
     Flag("env-file", kind=LIST, help="Read in a file of environment variables"),
+    Flag("health-cmd", help="Command to run to check health"),
+    Flag("health-interval", metavar="duration", help="Time between running the check (ms|s|m|h) (default 0s)"),
+    Flag("health-retries", kind=INT, help="Consecutive failures needed to report unhealthy"),
+    Flag("health-start-interval", metavar="duration", help="Time between running the check during the start period (ms|s|m|h) (default 0s)"),
+    Flag("health-start-period", metavar="duration", help="Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)"),
+    Flag("health-timeout", metavar="duration", help="Maximum time to allow one check to run (ms|s|m|h) (default 0s)"),
     Flag("hostname", "h", help="Container host name"),
     Flag("init", kind=BOOL, help="Run an init inside the container that forwards signals and reaps processes"),
     Flag("interactive", "i", BOOL, help="Keep STDIN open even if not attached"),
     Flag("label", "l", LIST, help="Set meta data on a container"),
     Flag("label-file", kind=LIST, help="Read in a line delimited file of labels"),
+    Flag("log-driver", help="Logging driver for the container"),
+    Flag("log-opt", kind=LIST, help="Log driver options"),
     Flag("memory", "m", metavar="bytes", help="Memory limit"),
     Flag("memory-swap", metavar="bytes", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap"),
     Flag("mount", kind=LIST, metavar="mount", help="Attach a filesystem mount to the container"),
     Flag("name", help="Assign a name to the container"),
     Flag("network", aliases=("net",), metavar="network", help="Connect a container to a network"),
+    Flag("no-healthcheck", kind=BOOL, help="Disable any container-specified HEALTHCHECK"),
     Flag("pids-limit", kind=INT, help="Tune container pids limit (set -1 for unlimited)"),
     Flag("privileged", kind=BOOL, help="Give extended privileges to this container"),
     Flag("publish", "p", LIST, help="Publish a container's port(s) to the host"),
@@ -135,15 +144,20 @@ def _true(text: str, key: str) -> bool:
     raise InvalidArgument(f"invalid value for {key}: {text}")
 
 
-def parse_mount(value: str) -> tuple[str, str]:
+def parse_mount(value: str) -> tuple[str, str | tuple]:
     """`--mount type=bind,source=/a,target=/b,readonly` -> ("bind", "/a:/b:ro") or
-    ("tmpfs", "/b:size=...,mode=...") — the `-v`/`--tmpfs` forms the runtime takes."""
+    ("tmpfs", "/b:size=...,mode=...") — the `-v`/`--tmpfs` forms the runtime takes — or
+    ("volume", (source, target, readonly, nocopy, labels)) for `RunOptions.volume_mounts`."""
     fields: dict[str, str] = {}
+    labels: list[str] = []
     for part in _csv(value):
         key, eq, val = part.partition("=")
         key = key.strip().lower()
-        if not eq and key not in ("readonly", "ro"):
+        if not eq and key not in ("readonly", "ro", "volume-nocopy"):
             raise InvalidArgument(f"invalid field '{part}' must be a key=value pair")
+        if key == "volume-label":
+            labels.append(val)
+            continue
         fields[key] = val
     kind = fields.pop("type", "volume")
     src = fields.pop("source", None) or fields.pop("src", None) or ""
@@ -173,8 +187,21 @@ def parse_mount(value: str) -> tuple[str, str]:
         _no_extra(fields, kind)
         return "tmpfs", dst + (":" + ",".join(opts) if opts else "")
     if kind == "volume":
-        raise Unsupported("volume mounts are not supported yet (use type=bind or type=tmpfs)")
+        return "volume", _volume_mount(src, dst, ro, fields, labels)
     raise InvalidArgument(f"invalid mount type: {kind!r}")
+
+
+def _volume_mount(src: str, dst: str, ro: bool, fields: dict, labels: list[str]) -> tuple:
+    nocopy = "volume-nocopy" in fields and _true(fields.pop("volume-nocopy"), "volume-nocopy")
+    driver = fields.pop("volume-driver", "local") or "local"
+    if driver != "local":
+        raise Unsupported(f'volume driver "{driver}" is not supported (only "local")')
+    if "volume-opt" in fields:
+        raise Unsupported("volume-opt is not supported: create the volume first (volume create -o)")
+    _no_extra(fields, "volume")
+    from dockyard.metadata.volumes import parse_pairs
+
+    return (src, dst, ro, nocopy, parse_pairs(labels, "label"))
 
 
 def _no_extra(fields: dict, kind: str) -> None:
@@ -205,10 +232,10 @@ def check_network(value: str) -> str:
 
 def options(opts, args: list[str], environ) -> "RunOptions":  # noqa: F821 - lazy import
     """The `RunOptions` for parsed `run`/`create` flags and IMAGE [COMMAND] [ARG...]."""
+    from dockyard.runtime.etcfiles import extra_hosts
     from dockyard.runtime.spec import RunOptions
 
-    if opts.add_host:
-        raise Unsupported("--add-host is not supported yet")
+    hosts = extra_hosts(opts.add_host) if opts.add_host else ()
     if opts.publish:
         raise Unsupported("publishing ports needs bridge networking, which is not available yet")
     if opts.pull not in ("missing", "always", "never"):
@@ -228,9 +255,10 @@ def options(opts, args: list[str], environ) -> "RunOptions":  # noqa: F821 - laz
     label_values.extend(opts.label)
     binds = list(opts.volume)
     tmpfs = list(opts.tmpfs)
+    volume_mounts = []
     for m in opts.mount:
         kind, spec = parse_mount(m)
-        (binds if kind == "bind" else tmpfs).append(spec)
+        {"bind": binds, "tmpfs": tmpfs, "volume": volume_mounts}[kind].append(spec)
     network = check_network(opts.network) if "network" in opts.changed else "default"
     entrypoint = None
     if "entrypoint" in opts.changed:
@@ -248,6 +276,7 @@ def options(opts, args: list[str], environ) -> "RunOptions":  # noqa: F821 - laz
         name=opts.name,
         binds=tuple(binds),
         tmpfs=tuple(tmpfs),
+        volume_mounts=tuple(volume_mounts),
         read_only=opts.read_only,
         memory=opts.memory or None,
         memory_swap=opts.memory_swap or None,
@@ -270,7 +299,46 @@ def options(opts, args: list[str], environ) -> "RunOptions":  # noqa: F821 - laz
         auto_remove=opts.rm,
         tty=opts.tty,
         stdin=opts.interactive,
+        **health_options(opts),
+        log_driver=opts.log_driver or "json-file",
+        log_opts=log_opts(opts.log_opt, opts.log_driver),
+        extra_hosts=hosts,
     )
+
+
+def _duration(opts, name: str) -> int | None:
+    """A Go duration flag (pflag's message when it is not one), in ns."""
+    text = getattr(opts, name.replace("-", "_"))
+    if name not in opts.changed:
+        return None
+    from dockyard.dockerfile.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except InvalidArgument as e:
+        raise InvalidArgument(f'invalid argument "{text}" for "--{name}" flag: {e}') from None
+
+
+def health_options(opts) -> dict:
+    """The `--health-*` and `--no-healthcheck` fields of `RunOptions`."""
+    if not (opts.no_healthcheck or any(n.startswith("health-") for n in opts.changed)):
+        return {}
+    return {
+        "health_cmd": opts.health_cmd or None,
+        "health_interval": _duration(opts, "health-interval"),
+        "health_timeout": _duration(opts, "health-timeout"),
+        "health_start_period": _duration(opts, "health-start-period"),
+        "health_start_interval": _duration(opts, "health-start-interval"),
+        "health_retries": opts.health_retries if "health-retries" in opts.changed else None,
+        "no_healthcheck": opts.no_healthcheck,
+    }
+
+
+def log_opts(values: list[str], driver: str = "") -> tuple[tuple[str, str], ...]:
+    """--log-opt key=value as Docker's client reads them (a bare key has an empty value)."""
+    if driver == "none" and values:
+        raise InvalidArgument("invalid logging opts for driver none")
+    return tuple((k, v) for k, _, v in (o.partition("=") for o in values))
 
 
 def write_cidfile(path: str, cid: str) -> None:

@@ -26,9 +26,20 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
     if len(args) > 1:
         raise CliError("you cannot start and attach multiple containers at once")
     from dockyard.cli.commands import attach as A
+    from dockyard.runtime.attachio import parse_detach_keys
 
+    keys = parse_detach_keys(opts.detach_keys) if opts.detach_keys else b""
     info = svc.inspect(args[0])
     streams = A.streams(opts.interactive, [])  # -i attaches the output as well, as Docker
+    tty = bool(info["Config"].get("Tty"))
+    if info["State"].get("Running"):  # Docker attaches to a running one
+        from dockyard.cli.commands import ttyclient
+
+        stdin = streams[0] if info["Config"].get("OpenStdin") else -1
+        ttyclient.check_input(tty, stdin)
+        return ttyclient.attach_running(cli, svc, info["Id"], stdin, tty, keys or
+                                        parse_detach_keys(""), not tty)  # fmt: skip
     return A.foreground(
-        cli, svc, info["Id"], streams, bool(info["HostConfig"].get("AutoRemove")), proxy=True
-    )
+        cli, svc, info["Id"], streams, bool(info["HostConfig"].get("AutoRemove")), proxy=True,
+        tty=tty, detach_keys=keys,
+    )  # fmt: skip

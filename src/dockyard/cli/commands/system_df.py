@@ -1,4 +1,4 @@
-"""`system df`: disk usage by type; `-v` lists the images (and, later, containers, volumes)."""
+"""`system df`: disk usage by type; `-v` lists the images and volumes (and, later, containers)."""
 
 from dockyard.cli.command import FORMAT_HELP, Command
 from dockyard.cli.context import Cli
@@ -103,6 +103,19 @@ def _image_usage(du: dict) -> UsageRow:
     return UsageRow("Images", len(images), active, size, size - used)
 
 
+def _volume_usage(vols: list) -> UsageRow:
+    size = sum(v["UsageData"]["Size"] for v in vols)
+    unused = sum(v["UsageData"]["Size"] for v in vols if not v["UsageData"]["RefCount"])
+    active = sum(1 for v in vols if v["UsageData"]["RefCount"])
+    return UsageRow("Local Volumes", len(vols), active, size, unused)
+
+
+def _volumes(cli) -> list:
+    from dockyard.cli.commands.volume_fmt import service
+
+    return service(cli).disk_usage()
+
+
 def _summaries(du: dict) -> list:
     from types import SimpleNamespace
 
@@ -129,17 +142,20 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
         fmt = SUMMARY_TABLE if fmt == "table" else fmt
         compile_format(fmt)
         du = cli.images.disk_usage()
-        # Containers, volumes and the build cache have no store yet: they use no space.
+        # Containers and the build cache have no store yet: they use no space.
         rows = [
             _image_usage(du),
             UsageRow("Containers", 0, 0, 0, 0),
-            UsageRow("Local Volumes", 0, 0, 0, 0),
+            _volume_usage(_volumes(cli)),
             UsageRow("Build Cache", 0, 0, 0, 0, False),
         ]
         cli.out(render(fmt, rows, SUMMARY_HEADER))
         return 0
     du = cli.images.disk_usage()
     summaries = _summaries(du)
+    from dockyard.cli.commands.volume_fmt import VolumeRow
+
+    volume_rows = [VolumeRow(v) for v in _volumes(cli)]
     if fmt != "table":
         tmpl = compile_format(fmt)
         from dockyard.cli.command import CliError
@@ -148,7 +164,7 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
         data = {
             "Images": _verbose_rows(summaries, fmt.startswith("table")),
             "Containers": [],
-            "Volumes": [],
+            "Volumes": volume_rows,
             "BuildCache": [],
         }
         try:
@@ -165,7 +181,7 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
         "\nContainers space usage:\n\n",
         render(CONTAINERS_TABLE, [], CONTAINERS_HEADER),
         "\nLocal Volumes space usage:\n\n",
-        render(VOLUMES_TABLE, [], VOLUMES_HEADER),
+        render(VOLUMES_TABLE, volume_rows, VOLUMES_HEADER),
         f"\nBuild cache usage: {human_size(0)}\n\n",
         render(CACHE_TABLE, [], CACHE_HEADER),
     ]

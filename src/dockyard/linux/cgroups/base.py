@@ -31,14 +31,20 @@ class Resources(Record):
     cpuset_cpus: str | None = None  # "0-1,3"
     cpuset_mems: str | None = None
     pids_limit: int | None = None  # <= 0: unlimited (Docker)
+    memory_reservation: int | None = None  # soft limit, bytes; -1 or 0 removes it
     devices: tuple[str, ...] | None = None  # v1 allow rules after "deny a"; None: untouched
 
 
 class Stats(Record):
-    memory_usage: int  # bytes
+    """One reading of a cgroup's counters, as `docker stats` needs them."""
+
+    memory_usage: int  # bytes charged, page cache included
     memory_limit: int  # bytes; 0 when unlimited
     cpu_usage_ns: int
     pids: int
+    memory_inactive_file: int = 0  # v1 total_inactive_file, v2 inactive_file (Docker subtracts it)
+    io_read: int = 0  # bytes read from block devices
+    io_write: int = 0  # bytes written to block devices
 
 
 class CgroupDriver:
@@ -89,20 +95,43 @@ class CgroupDriver:
         raise NotImplementedError
 
     def remove(self, name: str, timeout: float = 5.0) -> None:
-        """Kill what is left and rmdir, retrying while tasks exit. No error if already gone."""
+        """Kill what is left and rmdir, retrying while tasks exit. No error if already gone.
+
+        Another process may be removing the same cgroup: its files then vanish (ENOENT) or
+        answer ENODEV while the kernel tears it down, and rmdir answers EBUSY until the
+        killed tasks have left. Those are retried until `timeout`, then reported."""
         import time
 
-        if not self.exists(name):
-            return
         deadline = time.monotonic() + timeout
-        while self.pids(name) and time.monotonic() < deadline:
-            self.kill(name, 9)
+        while True:
+            try:
+                if not self.exists(name):
+                    return
+                if not self.pids(name):
+                    break
+                self.kill(name, 9)
+            except Exception as e:
+                if not _racing(e):
+                    raise
+            if time.monotonic() > deadline:
+                break
             time.sleep(0.002)
         rmdir_retry(self._dirs(name), max(deadline - time.monotonic(), 0.1))
 
     def _dirs(self, name: str) -> list[str]:
         """Every directory that makes up the cgroup (one per hierarchy), for `remove`."""
         raise NotImplementedError
+
+
+def _racing(e: BaseException) -> bool:
+    """Is `e` what a cgroup being removed by someone else answers?"""
+    import errno
+
+    from dockyard.errors import Unsupported
+
+    if isinstance(e, Unsupported):  # `write` found a control file gone
+        return True
+    return isinstance(e, OSError) and e.errno in (errno.ENOENT, errno.ENODEV)
 
 
 def check_name(name: str) -> str:
@@ -132,6 +161,13 @@ def write(path: str, value: str) -> None:
             from dockyard.errors import InvalidArgument
 
             raise InvalidArgument(f"{os.path.basename(path)}: invalid value {value!r}")
+        if e.errno == errno.EBUSY:
+            # e.g. a memory limit below what the cgroup uses and cannot reclaim
+            from dockyard.errors import FailedPrecondition
+
+            raise FailedPrecondition(
+                f"{os.path.basename(path)}: cannot set {value}: device or resource busy"
+            )
         raise
     finally:
         os.close(fd)
@@ -143,32 +179,81 @@ def read(path: str) -> str:
 
 
 def read_int(path: str, default: int = 0) -> int:
-    try:
-        s = read(path).strip()
-    except FileNotFoundError:
-        return default
+    """An integer file; `default` when missing, gone or "max"."""
+    s = read_text(path).strip()
     return default if s in ("max", "") else int(s)
 
 
 def read_keyed(path: str) -> dict[str, int]:
     """A flat-keyed file ("key value" per line) such as memory.events or cpu.stat."""
     out = {}
-    try:
-        text = read(path)
-    except FileNotFoundError:
-        return out
-    for line in text.splitlines():
+    for line in read_text(path).splitlines():
         k, _, v = line.partition(" ")
         if v.strip().lstrip("-").isdigit():
             out[k] = int(v)
     return out
 
 
+def parse_blkio_v1(text: str) -> tuple[int, int]:
+    """(read, write) bytes from a v1 blkio.*io_service_bytes_recursive file: "MAJ:MIN Op N"
+    lines, summed over devices the way the docker CLI sums them (ops starting r / w)."""
+    rd = wr = 0
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].isdigit():
+            continue  # the closing "Total N"
+        op = parts[1][:1]
+        if op in ("r", "R"):
+            rd += int(parts[2])
+        elif op in ("w", "W"):
+            wr += int(parts[2])
+    return rd, wr
+
+
+def parse_io_stat(text: str) -> tuple[int, int]:
+    """(read, write) bytes from a v2 io.stat file: "MAJ:MIN rbytes=N wbytes=N ..." lines."""
+    rd = wr = 0
+    for line in text.splitlines():
+        for field in line.split()[1:]:
+            key, _, value = field.partition("=")
+            if key == "rbytes" and value.isdigit():
+                rd += int(value)
+            elif key == "wbytes" and value.isdigit():
+                wr += int(value)
+    return rd, wr
+
+
+def read_text(path: str) -> str:
+    """A stats file's text; "" when it is missing (controller absent, cgroup gone)."""
+    import errno
+
+    try:
+        return read(path)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENODEV):
+            return ""
+        raise
+
+
 def read_pids(path: str) -> list[int]:
+    """The pids in a cgroup.procs/tasks file; none when the cgroup is gone or going."""
+    import errno
+
     try:
         return [int(x) for x in read(path).split()]
-    except FileNotFoundError:
-        return []
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENODEV):
+            return []
+        raise
+
+
+def host_memory(meminfo: str = "/proc/meminfo") -> int:
+    """The host's MemTotal in bytes (Docker caps a container's reported limit at it)."""
+    with open(meminfo) as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def read_mounts(mountinfo: str = "/proc/self/mountinfo") -> tuple[dict[str, str], str]:
@@ -195,7 +280,8 @@ _V1_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "dev
 
 
 def rmdir_retry(paths: list[str], timeout: float) -> None:
-    """rmdir each path, retrying on EBUSY (tasks still exiting) until `timeout`.
+    """rmdir each path, retrying on EBUSY (tasks still exiting) and ENODEV (the kernel is
+    tearing it down) until `timeout`; then FailedPrecondition naming the tasks left.
 
     A cgroup with child cgroups is refused at once: waiting would not help.
     """
@@ -208,8 +294,9 @@ def rmdir_retry(paths: list[str], timeout: float) -> None:
         try:
             if any(e.is_dir(follow_symlinks=False) for e in os.scandir(path)):
                 raise FailedPrecondition(f"cannot remove cgroup {path}: it has child cgroups")
-        except FileNotFoundError:
-            pass
+        except OSError as e:
+            if e.errno not in (errno.ENOENT, errno.ENODEV):
+                raise
     deadline = time.monotonic() + timeout
     for path in paths:
         delay = 0.001
@@ -220,7 +307,15 @@ def rmdir_retry(paths: list[str], timeout: float) -> None:
             except FileNotFoundError:
                 break
             except OSError as e:
-                if e.errno != errno.EBUSY or time.monotonic() > deadline:
-                    raise FailedPrecondition(f"cannot remove cgroup {path}: {e.strerror}")
+                if e.errno not in (errno.EBUSY, errno.ENODEV) or time.monotonic() > deadline:
+                    left = (
+                        read_pids(os.path.join(path, "cgroup.procs"))
+                        if e.errno == errno.EBUSY
+                        else []
+                    )
+                    more = f" (tasks left: {' '.join(map(str, left[:8]))})" if left else ""
+                    raise FailedPrecondition(
+                        f"cannot remove cgroup {path}: {e.strerror}{more}"
+                    ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)

@@ -12,10 +12,12 @@ from dockyard.linux.cgroups.base import (
     Resources,
     Stats,
     check_name,
+    parse_blkio_v1,
     read,
     read_int,
     read_keyed,
     read_pids,
+    read_text,
     write,
 )
 
@@ -74,6 +76,9 @@ class V1Driver(CgroupDriver):
                 write(os.path.join(d, "devices.allow"), rule)
         if res.memory is not None or res.memory_swap is not None:
             self._set_memory(self._dir("memory", name), res.memory, res.memory_swap)
+        if res.memory_reservation is not None:
+            value = str(res.memory_reservation) if res.memory_reservation > 0 else "-1"
+            write(os.path.join(self._dir("memory", name), "memory.soft_limit_in_bytes"), value)
         if res.cpu_period is not None or res.cpu_quota is not None or res.cpu_shares is not None:
             d = self._dir("cpu", name)
             if res.cpu_period is not None:
@@ -143,10 +148,24 @@ class V1Driver(CgroupDriver):
         return read(os.path.join(self._dir("freezer", name), "freezer.state")).strip() == "FROZEN"
 
     def stats(self, name: str) -> Stats:
-        mem = self._dir("memory", name) if "memory" in self.mounts else ""
+        """Counters from each controller that is mounted; zeros for the others."""
+        has = self.mounts.__contains__
+        mem = self._dir("memory", name) if has("memory") else ""
         limit = read_int(os.path.join(mem, "memory.limit_in_bytes")) if mem else 0
-        acct = self._dir("cpuacct", name) if "cpuacct" in self.mounts else ""
-        pids_dir = self._dir("pids", name) if "pids" in self.mounts else ""
+        inactive = (
+            read_keyed(os.path.join(mem, "memory.stat")).get("total_inactive_file", 0) if mem else 0
+        )
+        acct = self._dir("cpuacct", name) if has("cpuacct") else ""
+        pids_dir = self._dir("pids", name) if has("pids") else ""
+        io_read = io_write = 0
+        if has("blkio"):
+            blk = self._dir("blkio", name)
+            # runc's order: the BFQ and CFQ schedulers' counters, else the throttle layer's
+            for prefix in ("blkio.bfq.", "blkio.", "blkio.throttle."):
+                text = read_text(os.path.join(blk, prefix + "io_service_bytes_recursive"))
+                if any(len(line.split()) == 3 for line in text.splitlines()):
+                    io_read, io_write = parse_blkio_v1(text)
+                    break
         return Stats(
             memory_usage=read_int(os.path.join(mem, "memory.usage_in_bytes")) if mem else 0,
             memory_limit=0 if limit >= _UNLIMITED_V1 else limit,
@@ -154,6 +173,9 @@ class V1Driver(CgroupDriver):
             pids=read_int(os.path.join(pids_dir, "pids.current"))
             if pids_dir
             else len(self.pids(name)),
+            memory_inactive_file=inactive,
+            io_read=io_read,
+            io_write=io_write,
         )
 
     def oom_kills(self, name: str) -> int:

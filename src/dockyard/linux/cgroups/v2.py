@@ -7,10 +7,12 @@ from dockyard.linux.cgroups.base import (
     Resources,
     Stats,
     check_name,
+    parse_io_stat,
     read,
     read_int,
     read_keyed,
     read_pids,
+    read_text,
     write,
 )
 
@@ -85,6 +87,10 @@ class V2Driver(CgroupDriver):
                 # v2 limits swap alone; Docker's value is memory + swap.
                 swap = str(max(res.memory_swap - (res.memory or 0), 0))
             write(os.path.join(d, "memory.swap.max"), swap)
+        if res.memory_reservation is not None:
+            d = self._need(name, "memory")
+            low = res.memory_reservation if res.memory_reservation > 0 else 0
+            write(os.path.join(d, "memory.low"), str(low))  # runc maps the soft limit here
         if res.cpu_quota is not None or res.cpu_period is not None:
             d = self._need(name, "cpu")
             quota = "max" if res.cpu_quota is None or res.cpu_quota < 0 else str(res.cpu_quota)
@@ -134,14 +140,19 @@ class V2Driver(CgroupDriver):
         return read_keyed(os.path.join(self._dir(name), "cgroup.events")).get("frozen") == 1
 
     def stats(self, name: str) -> Stats:
+        """Counters from the controllers enabled here; zeros for the others."""
         d = self._dir(name)
         cpu = read_keyed(os.path.join(d, "cpu.stat"))
         pids_file = os.path.join(d, "pids.current")
+        io_read, io_write = parse_io_stat(read_text(os.path.join(d, "io.stat")))
         return Stats(
             memory_usage=read_int(os.path.join(d, "memory.current")),
             memory_limit=read_int(os.path.join(d, "memory.max")),
             cpu_usage_ns=cpu.get("usage_usec", 0) * 1000,
             pids=read_int(pids_file) if os.path.exists(pids_file) else len(self.pids(name)),
+            memory_inactive_file=read_keyed(os.path.join(d, "memory.stat")).get("inactive_file", 0),
+            io_read=io_read,
+            io_write=io_write,
         )
 
     def oom_kills(self, name: str) -> int:
