@@ -17,6 +17,7 @@ LAYERS = {
     "config": 0,
     "record": 0,
     "units": 0,
+    "fastjson": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

@@ -38,7 +38,7 @@ class CredentialStore:
     # -- the file -------------------------------------------------------------------
 
     def _load(self) -> dict:
-        import json
+        from dockyard import fastjson
 
         try:
             with open(self.path, "rb") as f:
@@ -48,7 +48,7 @@ class CredentialStore:
         if not data.strip():
             return {}
         try:
-            obj = json.loads(data)
+            obj = fastjson.loads(data)
         except ValueError as e:
             raise InvalidArgument(f"{self.path}: not valid JSON ({e})")
         if not isinstance(obj, dict):

@@ -301,7 +301,7 @@ def _unique(seen: set[str], dst: str) -> None:
 
 
 def to_json(spec: ContainerSpec) -> str:
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
 
     return fastjson.dumps({f: getattr(spec, f) for f in spec._fields})
 
@@ -311,7 +311,7 @@ def _tuples(v):
 
 
 def from_json(text: str) -> ContainerSpec:
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
 
     doc = fastjson.loads(text)
     d = ContainerSpec._defaults  # a field with a default may be missing (stored before it)
@@ -325,6 +325,6 @@ def view(text: str):
     stay lists. For listing many containers (`ps`), where only a few fields are read."""
     from types import SimpleNamespace
 
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
 
     return SimpleNamespace(**fastjson.loads(text))

@@ -102,7 +102,7 @@ def read(container_dir: str) -> "State | None":
             data = f.read(1 << 20)
     except OSError:
         return None
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
 
     try:
         return State.from_json(fastjson.loads(data))
@@ -112,7 +112,7 @@ def read(container_dir: str) -> "State | None":
 
 def write(container_dir: str, state: State) -> None:
     """Replace the state file whole: readers see the old or the new one."""
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
 
     p = path(container_dir)
     tmp = f"{p}.tmp-{os.getpid()}"

@@ -207,7 +207,7 @@ class ExecUser(Record):
 def image_defaults(config_bytes: bytes) -> tuple[tuple[str, ...], ImageDefaults]:
     """(diff ids, container defaults) from an image config's JSON. A narrow reader of the
     fields a container needs: `oci.image` costs the start path ~15 ms of imports."""
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
 
     try:
         doc = fastjson.loads(config_bytes)

@@ -229,7 +229,7 @@ def previous(doc: dict, res) -> object:
 def host_config(spec_json: str) -> dict:
     """inspect's HostConfig resource fields that `docker update` can change beyond the
     spec's own: NanoCpus apart from a raw CFS quota/period, CpusetMems, MemoryReservation."""
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
 
     doc = fastjson.loads(spec_json)
     nano = nano_cpus(doc)

@@ -25,7 +25,7 @@ def _memory_nodes() -> int:
 
 def update(svc, ref: str, changes) -> str:
     """Apply `changes` (`runtime.update.Changes`) to the container; returns its id."""
-    from dockyard.runtime import fastjson
+    from dockyard import fastjson
     from dockyard.runtime import state as ST
     from dockyard.runtime import update as U
 

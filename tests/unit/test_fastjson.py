@@ -1,4 +1,4 @@
-"""`runtime.fastjson` gives exactly what the `json` package gives, without importing it."""
+"""`dockyard.fastjson` gives exactly what the `json` package gives, without importing it."""
 
 import json
 import math
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockyard.runtime import fastjson
+from dockyard import fastjson
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
 
@@ -79,7 +79,7 @@ def test_circular_data_is_refused():
 def test_does_not_import_json_re_or_enum():
     code = (
         "import sys\n"
-        "from dockyard.runtime import fastjson\n"
+        "from dockyard import fastjson\n"
         "fastjson.loads(fastjson.dumps({'a': [1, 'x', None]}))\n"
         "print(sorted(m for m in ('json', 're', 'enum') if m in sys.modules))\n"
     )

@@ -1,6 +1,6 @@
-"""JSON for the container start path through the `_json` C accelerator, without the `json`
-package: importing `json` pulls in `re` and `enum` (~4 ms per `run`), though `json.loads`
-and `json.dumps` themselves run this same C scanner and encoder.
+"""JSON for start-up paths (container start, push, pull) through the `_json` C accelerator,
+without the `json` package: importing `json` pulls in `re` and `enum` (~4-7 ms per command),
+though `json.loads` and `json.dumps` themselves run this same C scanner and encoder.
 
 `loads` and `dumps` give exactly what `json.loads(data)` and `json.dumps(obj,
 separators=(",", ":"))` give; anything unusual (a BOM, UTF-16/32 bytes, a syntax error) is
