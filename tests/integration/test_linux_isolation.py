@@ -305,6 +305,8 @@ def test_default_filter_at_the_syscall_level(default_bpf):
         results = []
         for name, nr, args in (
             ("keyctl", 250, (0, 0, 0)),
+            ("bpf", 321, (0, 0, 0)),
+            ("add_key", 248, (0, 0, 0, 0, 0)),
             ("unshare", 272, (S.CLONE_NEWNS,)),
             ("mount", 165, (0, 0, 0)),
             ("clone3", 435, (0, 0)),
@@ -331,6 +333,7 @@ def test_default_filter_at_the_syscall_level(default_bpf):
 
     out = _in_child(probe)
     assert "keyctl=-1 " in out and "unshare=-1 " in out and "mount=-1 " in out  # EPERM
+    assert "bpf=-1 " in out and "add_key=-1 " in out
     assert "clone3=-38 " in out  # ENOSYS, so libcs fall back to clone
     assert "getpid=-" not in out
     assert "family40=-1" in out and "family38=-1" in out
