@@ -131,3 +131,17 @@ def test_unchanged_rebuild_still_sees_new_files_and_a_moved_base_tag(cli, tmp_pa
     cli("build", "-t", "all:1", str(d))
     img = json.loads(cli("image", "inspect", "all:1").stdout)[0]
     assert img["Parent"] != base_before and "MOVED=1" in img["Config"]["Env"]
+
+
+def test_steps_before_a_failing_run_stay_cached(cli, tmp_path):
+    d = tmp_path / "failctx"
+    d.mkdir()
+    (d / "data.bin").write_bytes(os.urandom(64 << 10))
+    head = "FROM busybox\nCOPY data.bin /data.bin\nRUN echo ran-first > /first\n"
+    (d / "Dockerfile").write_text(head + "RUN exit 7\n")
+    assert cli("build", "-t", "f:1", str(d), check=False).returncode != 0
+    (d / "Dockerfile").write_text(head + "RUN echo fixed > /second\n")
+    steps = cli.plain("-t", "f:1", str(d))
+    assert cached(steps, "COPY data.bin") and cached(steps, "RUN echo ran-first")
+    assert not cached(steps, "RUN echo fixed")
+    assert cli.view("f:1").lookup(["first"]) is not None

@@ -254,3 +254,30 @@ def test_concurrent_creators_of_one_key_agree_on_one_snapshot(root, meta, store,
     assert entries(store) == [os.path.basename(os.path.dirname(rec.dir))]
     with open(os.path.join(rec.dir, "who")) as f:
         assert f.read() in ("a", "b")
+
+
+def test_a_snapshot_created_without_its_own_sync_is_complete_and_recorded(store):
+    rec = store.create("sha256:a", "", writer("hello", b"hi"), durable=False)
+    child = store.create("sha256:b", "sha256:a", writer("more", b"yes"), durable=False)
+    store.sync()
+    assert store.get("sha256:b") == child
+    assert store.lowerdirs("sha256:b") == [child.dir, rec.dir]
+    with open(os.path.join(child.dir, "more"), "rb") as f:
+        assert f.read() == b"yes"
+    assert entries(store) == ["1", "2"]  # no temp dir left
+
+
+def test_adopt_moves_a_laid_out_dir_in_and_leaves_it_when_the_key_exists(store, tmp_path):
+    src = os.path.join(store.root + "-work", "layer")
+    os.makedirs(src)
+    with open(os.path.join(src, "f"), "wb") as f:
+        f.write(b"abc")
+    rec = store.adopt("sha256:a", "", src, 3, durable=False)
+    assert not os.path.exists(src)  # moved, not copied
+    assert rec.size == 3 and store.get("sha256:a") == rec
+    with open(os.path.join(rec.dir, "f"), "rb") as f:
+        assert f.read() == b"abc"
+    os.makedirs(src)
+    assert store.adopt("sha256:a", "", src, 3) == rec
+    assert os.path.isdir(src)  # the existing snapshot won; ours is the caller's to remove
+    assert entries(store) == ["1"]

@@ -672,3 +672,17 @@ def test_sweep_never_takes_a_live_writers_data(store):
     sweep_thread.join()
     assert failures == []
     assert len(list(store.digests())) == 75
+
+
+def test_a_commit_without_its_own_flush_is_visible_verified_and_read_only(store):
+    data = os.urandom(5 << 20)
+    w = store.writer("batched")
+    w.write(data)
+    digest = w.commit(durable=False)
+    assert digest == sha(data) and store.read(digest) == data
+    assert stat.S_IMODE(os.stat(store.path(digest)).st_mode) == 0o444
+    assert store.put(b"small", durable=False) == sha(b"small")
+    assert store.ingest(io.BytesIO(data[:100]), durable=False) == (sha(data[:100]), 100)
+    store.sync()  # the one flush of the batch
+    store.verify(digest)
+    assert not os.listdir(os.path.join(store.root, "ingest"))  # nothing partial left

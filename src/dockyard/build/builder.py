@@ -41,8 +41,15 @@ class Stage:
 
 class Builder:
     def __init__(self, opts: BuildOptions, stores, lease, cache, resolve_base, events=None,
-                 reopen=None):  # fmt: skip
+                 reopen=None, records=None):  # fmt: skip
+        from dockyard.build.durability import Records
+
         self.opts = opts
+        # step results held back until one flush puts this build's layers on disk; with
+        # records passed in, the caller flushes them (just before it records the image)
+        self.records = records if records is not None else Records()
+        self._flush_at_end = records is None
+        self.children: list = []  # layers.BlobJobs still flushing, reaped at the end
         # () -> (stores, cache, resolve_base) opened afresh: what a forked stage builder
         # uses instead of the parent's sqlite connections; None builds stages one by one
         self.reopen = reopen
@@ -89,11 +96,25 @@ class Builder:
     # -- the build ------------------------------------------------------------------------
 
     def build(self) -> BuildResult:
+        ok = False
         try:
-            return self._build()
+            result = self._build()
+            ok = True
         finally:
+            for job in self.children:
+                job.reap()
             if self._dl_dir:
                 _remove(self._dl_dir)
+            if not ok:  # the steps that succeeded stay cached
+                self.records.flush_quietly(self.stores, self.cache)
+        if self._flush_at_end:
+            self.records.flush(self.stores, self.cache)
+        return result
+
+    def _lookup(self, key: str):
+        if self.opts.no_cache:
+            return None
+        return self.records.get(key) or self.cache.get(key)
 
     def _build(self) -> BuildResult:
         from dockyard.build.context import BuildContext, read_dockerignore
@@ -233,7 +254,7 @@ class Builder:
         key = _h(parent_key, canon, json.dumps(inputs, sort_keys=True))
         slot = _h(self.ctx.root, str(pos), inst.original)
         inputs["parent"] = parent_key
-        entry = None if self.opts.no_cache else self.cache.get(key)
+        entry = self._lookup(key)
         if entry is not None and state.pending is not None:
             from dockyard.build import deferred
 
@@ -261,13 +282,11 @@ class Builder:
 
     def record_layer(self, state: Stage, key: str, slot: str, inputs: dict, text: str,
                      layer) -> None:  # fmt: skip
-        """A step's new layer: a GC root of the cache, a cache entry, the stage's top."""
-        from dockyard.build.cacheroots import add_root
-
-        add_root(self.stores.meta, layer.blob_digest, layer.chain)
-        self.cache.put(key, slot, layer.diff_id, layer.blob_digest, layer.blob_size, layer.size,
-                       json.dumps({**inputs, "chain": layer.chain}, sort_keys=True),
-                       text)  # fmt: skip
+        """A step's new layer: a GC root of the cache and a cache entry (both written once
+        the layer is on disk, see build.durability), the stage's top."""
+        self.records.add_layer(key, slot, layer,
+                               json.dumps({**inputs, "chain": layer.chain}, sort_keys=True),
+                               text)  # fmt: skip
         self._add_layer(state, layer.diff_id, layer.blob_digest, layer.blob_size)
 
     def _usable(self, state: Stage, entry) -> bool:
@@ -354,10 +373,10 @@ class Builder:
                                              MergedView([pre, *lowers]), cwd)  # fmt: skip
                 env.extend(prepared.env)
             try:
-                code, upper = _run_prepared(run, argv, env, cwd, lowers, work_root, pre, uid,
-                                            gid, groups, self._bpf, self._caps, network,
-                                            stdin_data, output,
-                                            prepared.mounts if step.mounts else ())  # fmt: skip
+                code, upper = run.run_prepared(argv, env, cwd, lowers, work_root, pre, uid,
+                                               gid, groups, self._bpf, self._caps, network,
+                                               stdin_data, output,
+                                               prepared.mounts if step.mounts else ())  # fmt: skip
             finally:
                 if step.mounts:
                     prepared.release()
@@ -544,7 +563,7 @@ class Builder:
         # The same steps from the cache give the same image (created times included).
         key = _h("image", final.key, json.dumps(self.opts.labels, sort_keys=True),
                  str(self.opts.source_date_epoch))  # fmt: skip
-        entry = None if self.opts.no_cache else self.cache.get(key)
+        entry = self._lookup(key)
         if entry is not None and self.stores.content.has(entry.blob_digest):
             from dockyard.oci.image import parse_image_config
 
@@ -554,8 +573,8 @@ class Builder:
             return BuildResult(data, tuple(final.layers), created, size, final.base_id)
         result = self._new_result(final, size)
         image_id = digest.sha256_bytes(result.config_bytes)
-        self.cache.put(key, "image", image_id, image_id, len(result.config_bytes), 0, "{}",
-                       "image")  # fmt: skip
+        self.records.add(key, "image", image_id, image_id, len(result.config_bytes), 0, "{}",
+                         "image")  # fmt: skip
         return result
 
     def _new_result(self, final: Stage, size: int) -> BuildResult:
@@ -569,18 +588,6 @@ class Builder:
                            final.base_id)  # fmt: skip
 
 
-def _run_prepared(run, argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, caps,
-                  network, stdin_data, output, mounts=()):  # fmt: skip
-    """Run with the step's working dir made beforehand: `pre` (holding only the dirs of
-    the working dir) becomes the upper dir."""
-    upper = os.path.join(work_root, "upper")
-    os.rename(pre, upper)
-    with run.StepCgroup() as cgroup:
-        return run.run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
-                            bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
-                            output=output, mounts=mounts, cgroup=cgroup)  # fmt: skip
-
-
 def _remove(path: str) -> None:
     from dockyard.build.copy import remove_tree
 
@@ -588,9 +595,12 @@ def _remove(path: str) -> None:
 
 
 def build(opts: BuildOptions, stores, lease, cache, resolve_base, events=None,
-          reopen=None) -> BuildResult:  # fmt: skip
+          reopen=None, records=None) -> BuildResult:  # fmt: skip
     """Build the image `opts` describes; the caller records it. With `reopen`, stages that
-    do not depend on each other are built at the same time (see `build.parallel`)."""
+    do not depend on each other are built at the same time (see `build.parallel`). The
+    layers are not flushed one by one: without `records` the build flushes once at its end;
+    with a `build.durability.Records` the caller calls its `flush` before it records the
+    image (the build still flushes them itself when it fails)."""
     if opts.network not in ("none", "host", "default"):
         raise InvalidArgument(f"network mode {opts.network!r} not supported by the builder")
-    return Builder(opts, stores, lease, cache, resolve_base, events, reopen).build()
+    return Builder(opts, stores, lease, cache, resolve_base, events, reopen, records).build()

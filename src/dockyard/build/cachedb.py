@@ -5,10 +5,10 @@ has migrated the schema. A step result names a layer (diff id, blob) whose snaps
 derived from the parent chain, so a row whose blob or snapshot was collected is a miss.
 """
 
-import sqlite3
 import time
 
 from dockyard.errors import Unavailable
+from dockyard.metadata.store import sqlite3  # the C module, imported at the least cost
 
 _COLS = "key, slot, diff_id, blob_digest, blob_size, size, inputs, description, created, last_used"
 
@@ -35,6 +35,11 @@ class BuildCacheDB:
             self._conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as e:
             raise Unavailable(f"opening the build cache in {path}: {e}") from None
+        from dockyard.metadata.store import WAL_CHECKPOINT_PAGES, keep_wal_on_close
+
+        # as the metadata store's: no checkpoint on close, a small WAL
+        self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        keep_wal_on_close(self._conn, path)
 
     def close(self) -> None:
         self._conn.close()
@@ -72,6 +77,22 @@ class BuildCacheDB:
             f"INSERT OR REPLACE INTO build_cache ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (key, slot, diff_id, blob_digest, blob_size, size, inputs, description, now, now),
         )
+
+    def put_many(self, rows: list[tuple]) -> None:
+        """`put` for each row (its arguments), in one transaction."""
+        if not rows:
+            return
+        now = time.time()
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.executemany(
+                f"INSERT OR REPLACE INTO build_cache ({_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(*r, now, now) for r in rows],
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
 
     def entries(self) -> list[tuple[str, str, int, str, float]]:
         """(key, blob digest, size, inputs, last used) of every cached result."""

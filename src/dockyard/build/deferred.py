@@ -44,6 +44,7 @@ def settle(builder, state) -> None:
     if p is None:
         return
     state.pending = None
+    builder.children.append(p.job)  # reaped at the end of the build, its flush done
     try:
         digest, size = p.job.wait()
         layer = layers.finish(builder.stores, builder.lease, p.parent_chain, p.layer_dir,
@@ -66,4 +67,5 @@ def abandon(state) -> None:
     except Exception:
         pass  # an unreferenced blob, collected by the next GC
     finally:
+        p.job.reap()
         remove_tree(p.work_root)

@@ -3,7 +3,8 @@
 The dir (an overlay upper of a RUN, or the files a COPY wrote) is written once as a tar
 into the content store while it is hashed — uncompressed, so the blob digest is the diff
 id and no time goes to compression — then the dir itself becomes the snapshot (a rename,
-no copy) keyed by the chain id.
+no copy) keyed by the chain id. Neither is flushed to disk here: the build flushes once,
+before anything durable names them (see build.durability).
 """
 
 import os
@@ -70,7 +71,7 @@ def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int]:
     try:
         sink = _Sink(w)
         write_tree(layer_dir, sink, overlay_upper=True, mtime=mtime)
-        digest = w.commit()
+        digest = w.commit(durable=False)
         ok = True
     finally:
         if not ok and not w.closed:
@@ -81,6 +82,10 @@ def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int]:
 class BlobJob:
     """`write_blob` in a forked process, so the tar is written while the next step runs.
 
+    Once it has reported the blob, the child goes on to flush the filesystem (the blob and
+    the copied files), which nobody waits for until `reap`: the disk works while the build
+    goes on, and the build's one flush at its end has little left to do.
+
     Only files are touched there (no sqlite); the parent stays single-threaded, so it may
     still clone a RUN step's container meanwhile."""
 
@@ -90,33 +95,46 @@ class BlobJob:
         if self.pid == 0:
             try:
                 os.close(r)
+                ok = False
                 try:
                     digest, size = write_blob(stores, layer_dir, mtime)
-                    msg = f"ok {digest} {size}"
+                    msg, ok = f"ok {digest} {size}", True
                 except BaseException as e:
                     msg = f"err {type(e).__name__}: {e}"
-                os.write(w, msg.encode()[:4000])
+                os.write(w, msg.replace("\n", " ").encode()[:4000] + b"\n")
+                os.close(w)
+                if ok:
+                    from dockyard.content.durable import sync_paths
+
+                    sync_paths(stores.content.root)
             finally:
                 os._exit(0)
         os.close(w)
         self._r = r
 
     def wait(self) -> tuple[str, int]:
-        """(digest, size) once the blob is committed; the child's error otherwise."""
+        """(digest, size) once the blob is committed; the child's error otherwise. The
+        child may still be flushing: `reap` it later."""
         try:
             msg = b""
-            while chunk := os.read(self._r, 4096):
+            while not msg.endswith(b"\n") and (chunk := os.read(self._r, 4096)):
                 msg += chunk
         finally:
             os.close(self._r)
-            os.waitpid(self.pid, 0)
-        text = msg.decode(errors="replace")
+        text = msg.decode(errors="replace").rstrip("\n")
         if text.startswith("ok "):
             digest, size = text[3:].split()
             return digest, int(size)
         from dockyard.errors import DataLoss
 
         raise DataLoss(f"writing a build layer failed: {text[4:] or 'the writer died'}")
+
+    def reap(self) -> None:
+        """Wait for the child to end (its flush done)."""
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_size: int) -> Layer:
@@ -127,20 +145,24 @@ def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_s
     chain = chain_of(parent_chain, digest)
     lease.add("snapshot", chain)
 
-    def fill(target: str) -> int:
-        size = _tree_size(layer_dir)
-        os.rmdir(target)
-        try:
-            os.rename(layer_dir, target)
-        except OSError:  # another filesystem: unpack the blob instead
-            from dockyard.archive.apply import apply_layer
+    size = _tree_size(layer_dir)
 
-            os.mkdir(target, 0o755)
-            with stores.content.open(digest) as f:
-                apply_layer(f, target, whiteouts="overlay")
+    def unpack(target: str) -> int:
+        from dockyard.archive.apply import apply_layer
+
+        with stores.content.open(digest) as f:
+            apply_layer(f, target, whiteouts="overlay")
         return size
 
-    snap = stores.snapshots.create(chain, parent_chain, fill)
+    try:
+        snap = stores.snapshots.adopt(chain, parent_chain, layer_dir, size, durable=False)
+    except OSError as e:
+        import errno
+
+        if e.errno != errno.EXDEV:
+            raise
+        # the build's tmp dir is on another filesystem: unpack the blob instead
+        snap = stores.snapshots.create(chain, parent_chain, unpack, durable=False)
     stores.meta.put_layer(LayerRecord(digest, digest, mt.OCI_LAYER, blob_size, snap.size))
     return Layer(digest, digest, blob_size, snap.size, chain)
 

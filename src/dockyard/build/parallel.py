@@ -96,8 +96,13 @@ def _child(builder, i: int, plan, w: int) -> None:
     import pickle
 
     rec = Recorder()
+    stores_before = builder.stores  # the parent's: never written to from here
     try:
         try:
+            from dockyard.build.durability import Records
+
+            builder.records = Records()  # this stage's own: the parent flushes its own
+            builder.children = []
             stores, cache, resolve_base = builder.reopen()
             builder.stores, builder.cache, builder.resolve_base = stores, cache, resolve_base
             builder.ctx._db = cache
@@ -107,9 +112,14 @@ def _child(builder, i: int, plan, w: int) -> None:
             builder._dl_dir, builder._downloads = "", {}
             steps_of = {}
             state = builder.build_stage(i, (*plan[:5], steps_of))
+            for job in builder.children:
+                job.reap()
+            builder.records.flush(builder.stores, builder.cache)
             extra = (steps_of[i], builder.ctx.deps, builder.ctx._new, builder._unpinned)
             out = ("ok", state, rec.calls, extra)
         except BaseException as e:
+            if builder.stores is not stores_before:
+                builder.records.flush_quietly(builder.stores, builder.cache)
             out = ("err", e, rec.calls, None)
         finally:
             if builder._dl_dir:

@@ -26,17 +26,20 @@ class StepCgroup:
     created before the step and removed (with anything left in it) after."""
 
     def __init__(self):
+        from dockyard.build.stalecgroups import step_name
         from dockyard.linux.cgroups import detect
 
         self.driver = detect()
-        self.name = f"{CGROUP_PARENT}/{os.urandom(8).hex()}"
+        self.name = step_name(CGROUP_PARENT)  # names the builder: see build.stalecgroups
         self.join: tuple[str, ...] = ()
         self.fd: int | None = None
 
     def __enter__(self) -> "StepCgroup":
+        from dockyard.build.stalecgroups import sweep
         from dockyard.linux.cgroups.base import DEFAULT_DEVICE_RULES, Resources
 
         d = self.driver
+        sweep(d, CGROUP_PARENT)  # what builders killed during a step left behind
         d.create(self.name)
         try:
             d.set(self.name, Resources(pids_limit=PIDS_LIMIT, devices=DEFAULT_DEVICE_RULES))
@@ -184,3 +187,15 @@ def run_step(
     os.close(out_r)
     _, status = os.waitpid(init.pid, 0)
     return os.waitstatus_to_exitcode(status), upper
+
+
+def run_prepared(argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, caps,
+                 network, stdin_data, output, mounts=()):  # fmt: skip
+    """`run_step` in a step cgroup, the step's working dir made beforehand: `pre` (holding
+    only the dirs of the working dir) becomes the upper dir."""
+    upper = os.path.join(work_root, "upper")
+    os.rename(pre, upper)
+    with StepCgroup() as cgroup:
+        return run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
+                        bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
+                        output=output, mounts=mounts, cgroup=cgroup)  # fmt: skip

@@ -70,8 +70,8 @@ class ContentStore:
         except FileNotFoundError:
             raise _not_found(digest)
 
-    def put(self, data: bytes, expected: str | None = None) -> str:
-        """Store a small document and return its digest."""
+    def put(self, data: bytes, expected: str | None = None, durable: bool = True) -> str:
+        """Store a small document and return its digest (`durable`: see ContentWriter.commit)."""
         alg = _digest.split(expected)[0] if expected is not None else _digest.SHA256
         h = _digest.new_hasher(alg)
         h.update(data)
@@ -83,7 +83,7 @@ class ContentStore:
         w = self.writer(_private_ref(), actual, len(data))
         try:
             w.write(data)
-            return w.commit()
+            return w.commit(durable)
         finally:
             if not w.closed:
                 w.abort()
@@ -95,16 +95,26 @@ class ContentStore:
         return ContentWriter(self.root, ref, expected, size)
 
     def ingest(
-        self, src: BinaryIO, expected: str | None = None, size: int | None = None
+        self,
+        src: BinaryIO,
+        expected: str | None = None,
+        size: int | None = None,
+        durable: bool = True,
     ) -> tuple[str, int]:
         """Copy a whole stream into the store; return (digest, size). Nothing is kept on failure."""
         w = self.writer(_private_ref(), expected, size)
         try:
             n = w.copy_from(src)
-            return w.commit(), n
+            return w.commit(durable), n
         finally:
             if not w.closed:
                 w.abort()
+
+    def sync(self) -> None:
+        """Flush blobs committed with `durable=False` (one syncfs of the store's filesystem)."""
+        from dockyard.content.durable import sync_paths
+
+        sync_paths(self.root)
 
     def delete(self, digest: str) -> None:
         try:

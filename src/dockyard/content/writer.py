@@ -2,7 +2,9 @@
 
 The bytes go to `ingest/<ref-hash>/data` and are hashed as they are written. `commit`
 makes them durable, checks size and digest, and only then renames them into
-`blobs/<alg>/<hex>`. A new writer for the same ref continues where the last one stopped,
+`blobs/<alg>/<hex>`. `commit(durable=False)` skips the flush (the caller flushes a batch
+at once, see durable.py): the rename is still the last step of a complete write, so a
+process killed at any point never leaves a short blob under its digest. A new writer for the same ref continues where the last one stopped,
 after rehashing what is already on disk (the file, not any memory, is the truth).
 """
 
@@ -181,8 +183,11 @@ class ContentWriter:
 
     # -- finishing
 
-    def commit(self) -> str:
+    def commit(self, durable: bool = True) -> str:
         """Make the blob visible under its digest and return the digest.
+
+        With `durable=False` the blob is not flushed to disk: call `durable.sync_paths` on
+        the store's root before anything durable names it.
 
         InvalidArgument if fewer bytes than the declared size were written (the writer stays
         open: write the rest and commit again) or if the digest differs from the expected one
@@ -199,20 +204,22 @@ class ContentWriter:
             raise InvalidArgument(
                 f"ref {self.ref}: digest mismatch: expected {self.expected}, got {actual}"
             )
-        self._publish(actual)
+        self._publish(actual, durable)
         self._discard()
         return actual
 
-    def _publish(self, digest: str) -> None:
+    def _publish(self, digest: str, durable: bool) -> None:
         final = blob_path(self._root, digest)
         if os.path.exists(final):
             return
         os.fchmod(self._data_fd, BLOB_MODE)
-        os.fsync(self._data_fd)
+        if durable:
+            os.fsync(self._data_fd)
         parent = os.path.dirname(final)
-        make_dirs(parent, durable=True)
+        make_dirs(parent, durable=durable)
         os.rename(os.path.join(self._dir, DATA), final)
-        fsync_dir(parent)
+        if durable:
+            fsync_dir(parent)
 
     def abort(self) -> None:
         """Throw the partial data away and release the ref."""

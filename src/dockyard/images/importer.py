@@ -90,10 +90,13 @@ def host_platform(spec: str | None) -> tuple[str, str, str]:
     return "linux", arch, variant
 
 
-def write_layer_blob(content, src: BinaryIO, lease, sink=None) -> tuple[Descriptor, str]:
+def write_layer_blob(
+    content, src: BinaryIO, lease, sink=None, durable: bool = True
+) -> tuple[Descriptor, str]:
     """Store the layer from `src` in one pass; return (blob descriptor, diff id).
 
     `sink(chunk)`, when given, also receives every uncompressed chunk (an immutable copy).
+    `durable=False`: the blob is not flushed (see ContentWriter.commit).
     """
     import hashlib
 
@@ -126,7 +129,7 @@ def write_layer_blob(content, src: BinaryIO, lease, sink=None) -> tuple[Descript
             gz.close()
             media_type = mt.OCI_LAYER_GZIP
         size = w.offset
-        digest = w.commit()
+        digest = w.commit(durable)
         ok = True
     finally:
         if not ok and not w.closed:
@@ -180,6 +183,7 @@ def import_rootfs(stores: Stores, src: BinaryIO, opts: ImportOptions, lease, tmp
     The layer is unpacked while it is read (see pipeunpack); `tmp_root` must be on the same
     filesystem as the snapshots.
     """
+    from dockyard.content.durable import Unflushed, sync_paths
     from dockyard.images.changes import apply_changes
     from dockyard.images.pipeunpack import BackgroundApply
     from dockyard.images.record import publish, store_manifest
@@ -191,18 +195,20 @@ def import_rootfs(stores: Stores, src: BinaryIO, opts: ImportOptions, lease, tmp
     bg = BackgroundApply(tmp_root)
     try:
         try:
-            layer, diff_id = write_layer_blob(stores.content, src, lease, bg.put)
+            layer, diff_id = write_layer_blob(stores.content, src, lease, bg.put, durable=False)
         finally:
             bg.pipe.close()
         bg.finish()
         lease.add("snapshot", diff_id)
-        snap = stores.snapshots.create(diff_id, "", bg.fill())  # existing: our copy is dropped
+        # existing: our copy is dropped
+        snap = stores.snapshots.create(diff_id, "", bg.fill(), durable=False)
     finally:
         bg.discard()
     stores.meta.put_layer(
         LayerRecord(diff_id, layer.digest, layer.media_type, layer.size, snap.size)
     )
     config_bytes, created = build_config(diff_id, opts)
-    image_id, mdigest, _ = store_manifest(stores.content, lease, config_bytes, [layer])
+    image_id, mdigest, _ = store_manifest(Unflushed(stores.content), lease, config_bytes, [layer])
+    sync_paths(stores.content.root, stores.snapshots.root)  # one flush, before the record
     publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, created, snap.size, opts.tags)
     return image_id

@@ -7,7 +7,8 @@ way). Then the archive is read through `index.json` (Docker 25+, skopeo/podman/b
 oci-archive) or else `manifest.json` (older docker save, podman/skopeo docker-archive).
 Digests in the archive are checked against what the bytes hash to, never trusted; every layer
 is unpacked into its snapshot while its diff id is checked; tags are set only after every image
-of the archive is complete.
+of the archive is complete. Blobs and snapshots are not flushed one by one: one syncfs of the
+data root runs before the images are recorded (see content/durable.py).
 """
 
 import posixpath
@@ -87,7 +88,7 @@ class _Members:
                 w.write(chunk)
                 if spec is not None and not spec.failed:
                     spec.pipe.put(chunk)
-            digest = w.commit()
+            digest = w.commit(durable=False)
             ok = True
         finally:
             if not ok:
@@ -151,7 +152,7 @@ class _Members:
         key = self._resolve(name)
         value = self.files[key]
         if isinstance(value, bytes):
-            digest = self.content.put(value)
+            digest = self.content.put(value, durable=False)
             self.lease.add("content", digest)
             value = self.files[key] = _Stored(digest, len(value))
         return value
@@ -338,6 +339,7 @@ def _from_manifest_json(members: _Members) -> list[LoadedImage]:
     from dockyard import digest as _digest
     from dockyard import reference
     from dockyard.archive.compression import detect
+    from dockyard.content.durable import Unflushed
     from dockyard.images.record import store_manifest
     from dockyard.oci.image import parse_image_config
 
@@ -370,7 +372,9 @@ def _from_manifest_json(members: _Members) -> list[LoadedImage]:
                 raise InvalidArgument(f"archive: layer {p} is {kind}-compressed; not a layer type")
             layers.append(Descriptor(mt.layer_type(kind), stored.digest, stored.size))
         names = [str(reference.parse_normalized_tagged(t)) for t in tags]
-        image_id, mdigest, _ = store_manifest(members.content, members.lease, config_bytes, layers)
+        image_id, mdigest, _ = store_manifest(
+            Unflushed(members.content), members.lease, config_bytes, layers
+        )
         images.append(
             LoadedImage(
                 image_id,
@@ -394,6 +398,7 @@ def load(
     stream in, so most layers need no second pass.
     """
     from dockyard import reference
+    from dockyard.content.durable import sync_paths
     from dockyard.images.record import publish
     from dockyard.images.unpack import unpack_layers
 
@@ -410,10 +415,12 @@ def load(
         if not images:
             raise InvalidArgument("archive: contains no image")
         for img in images:
-            sizes = unpack_layers(stores, img.layers, img.diff_ids, lease, members.prepared)
+            sizes = unpack_layers(stores, img.layers, img.diff_ids, lease, members.prepared,
+                                  durable=False)  # fmt: skip
             img.size = sum(sizes)
     finally:
         members.discard_prepared()
+    sync_paths(stores.content.root, stores.snapshots.root)  # before anything names them
     lines: list[str] = []
     with stores.meta.transaction():
         for img in images:

@@ -96,7 +96,12 @@ def _hash_blob(stores: Stores, layer: Descriptor) -> str:
 
 
 def unpack_layers(
-    stores: Stores, layers: list[Descriptor], diff_ids: list[str], lease, prepared=None
+    stores: Stores,
+    layers: list[Descriptor],
+    diff_ids: list[str],
+    lease,
+    prepared=None,
+    durable: bool = True,
 ) -> list[int]:
     """Make sure every layer's snapshot exists; return the unpacked size of each layer.
 
@@ -104,6 +109,8 @@ def unpack_layers(
     unless a layer record already ties the two together (it was checked when recorded).
     `prepared` maps blob digests to layers unpacked while they were read (pipeunpack's
     BackgroundApply with raw=True, its diff id measured); each is used at most once.
+    `durable=False` creates the snapshots without a sync each: the caller flushes once
+    (content/durable.py) before it records an image on them.
     """
     from dockyard.errors import InvalidArgument
 
@@ -124,14 +131,17 @@ def unpack_layers(
             raise _mismatch(layer, diff_id, early.diff_id)
         if rec is None and early is not None:
             try:
-                rec = snaps.create(chain, parent, early.fill())
+                rec = snaps.create(chain, parent, early.fill(), durable)
             finally:
                 early.discard()
         elif early is not None:
             early.discard()  # the snapshot exists; the measured diff id was checked above
         elif rec is None:
             rec = snaps.create(
-                chain, parent, lambda d, ly=layer, di=diff_id: _apply_blob(stores, ly, di, d)
+                chain,
+                parent,
+                lambda d, ly=layer, di=diff_id: _apply_blob(stores, ly, di, d),
+                durable,
             )
         elif known is None or known.diff_id != diff_id:
             actual = _hash_blob(stores, layer)

@@ -3,6 +3,9 @@ cache's `prune`, over the image service's stores.
 
 The builder (L3) returns the config and the layers; this records the manifest and the
 image, then points the tags at it — in that order, so a failed build leaves no tag moved.
+No blob or snapshot of the build is flushed on its own: one syncfs of the data root runs
+after the manifest is stored and before the step results, the image record and the tags
+are committed (see build.durability), so they only ever name data that is on disk.
 
 A build remembers what its result depended on: the base images' ids, the identity (size,
 mtime, inode, mode) of every context path it looked at, and its steps. The next build of
@@ -71,17 +74,25 @@ class BuildService:
         from dockyard.oci import mediatypes as mt
 
         os.makedirs(opts.tmp_dir, 0o700, exist_ok=True)
+        from dockyard.build.durability import Records
         from dockyard.build.options import BuildStores as Stores
+        from dockyard.content.durable import Unflushed
         from dockyard.metadata.lease import Lease, gc_lock_path
 
         im = self.images
         stores = Stores(im.content, im.meta, im.snapshots)
+        records = Records()
         with Lease(im.meta, gc_lock_path(self.config.root)) as lease:
             result = build(opts, stores, lease, self.cache, self._resolve_base, events,
-                           self._reopen)  # fmt: skip
-            image_id, mdigest, _ = store_manifest(
-                stores.content, lease, result.config_bytes, list(result.layers)
-            )
+                           self._reopen, records)  # fmt: skip
+            unflushed = Unflushed(stores.content)
+            try:
+                image_id, mdigest, _ = store_manifest(
+                    unflushed, lease, result.config_bytes, list(result.layers)
+                )
+            finally:
+                # the one flush, then the step results
+                records.flush(stores, self.cache, force=unflushed.wrote)
             publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, result.created,
                     result.size, names, parent=result.parent)  # fmt: skip
         if fast and result.deps:

@@ -1,8 +1,11 @@
 """Unpacked layers on disk: `<root>/<n>/fs`, keyed by chain id in the metadata store.
 
 A snapshot becomes visible only complete: it is filled in `<root>/<n>.tmp-<random>/fs`, synced,
-renamed to `<root>/<n>` and only then recorded. A directory without a record (a crash between
-rename and record, or after the record of a removed snapshot is gone) is garbage that GC removes.
+renamed to `<root>/<n>` and only then recorded. `create(..., durable=False)` leaves out the
+sync (a process crash loses nothing the page cache holds); the caller then flushes once with
+`sync()` before anything durable refers to the snapshot (see content/durable.py). A directory
+without a record (a crash between rename and record, or after the record of a removed snapshot
+is gone) is garbage that GC removes.
 Directory names are small numbers, not chain ids, so that an overlay mount option listing many
 lower dirs stays under the page-size limit.
 
@@ -39,12 +42,36 @@ class SnapshotStore:
     def get(self, key: str) -> SnapshotRecord | None:
         return self.meta.get_snapshot(key)
 
-    def create(self, key: str, parent: str, fill: Callable[[str], int]) -> SnapshotRecord:
+    def create(
+        self, key: str, parent: str, fill: Callable[[str], int], durable: bool = True
+    ) -> SnapshotRecord:
         """Fill a fresh dir with `fill(dir) -> size` and record it under `key`.
+
+        `durable=False`: no syncfs before the record; call `sync()` before an image names it.
 
         If `key` exists already (before or, from a concurrent creator, after filling), the
         existing record is returned and our copy removed. If `fill` raises, nothing is left.
         """
+        return self._create(key, parent, fill, durable, True)
+
+    def adopt(
+        self, key: str, parent: str, src: str, size: int, durable: bool = True
+    ) -> SnapshotRecord:
+        """`create` for a layer already laid out in the directory `src` (on this store's
+        filesystem), which becomes the snapshot's fs dir by a rename: no copy, and no empty
+        dir made only to be replaced (a deletion costs a discard on this machine's disk).
+
+        If `key` exists already, its record is returned and `src` is left where it is;
+        OSError (EXDEV) if `src` is on another filesystem, also leaving it in place.
+        """
+
+        def move(fs: str) -> int:
+            os.rename(src, fs)
+            return size
+
+        return self._create(key, parent, move, durable, False)
+
+    def _create(self, key: str, parent: str, fill, durable: bool, make_fs: bool):
         if not key:
             raise InvalidArgument("a snapshot key must not be empty")
         existing = self.meta.get_snapshot(key)
@@ -55,13 +82,14 @@ class SnapshotStore:
         # Shared: any number of creators at once, but never while a GC sweeps.
         with GcLock(self.gc_lock_path, exclusive=False):
             self._ensure_root()
-            tmp = self._make_tmp(self.meta.next_snapshot_number())
+            tmp = self._make_tmp(self.meta.next_snapshot_number(), make_fs)
             try:
                 size = fill(os.path.join(tmp, "fs"))
                 if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                     raise InvalidArgument(f"snapshot {key}: fill returned {size!r}, not a size")
-                _syncfs(tmp)
-                final = self._publish(tmp)
+                if durable:
+                    _syncfs(tmp)
+                final = self._publish(tmp, durable)
             except BaseException:
                 _remove_tree(tmp)
                 raise
@@ -70,6 +98,11 @@ class SnapshotStore:
             except BaseException:
                 _remove_tree(final)
                 raise
+
+    def sync(self) -> None:
+        """Flush snapshots created with `durable=False` (one syncfs of the store's filesystem)."""
+        if os.path.isdir(self.root):
+            _syncfs(self.root)
 
     def lowerdirs(self, key: str) -> list[str]:
         """The fs dirs of the snapshot and its ancestors, top-most first (overlay's order)."""
@@ -128,16 +161,18 @@ class SnapshotStore:
             os.makedirs(self.root, mode=DIR_MODE, exist_ok=True)
             os.chmod(self.root, DIR_MODE)
 
-    def _make_tmp(self, number: int) -> str:
+    def _make_tmp(self, number: int, make_fs: bool = True) -> str:
         tmp = os.path.join(self.root, f"{number}.tmp-{os.urandom(6).hex()}")
         os.mkdir(tmp, DIR_MODE)
         os.chmod(tmp, DIR_MODE)  # mkdir's mode is filtered by the umask
+        if not make_fs:
+            return tmp
         fs = os.path.join(tmp, "fs")
         os.mkdir(fs, FS_MODE)
         os.chmod(fs, FS_MODE)
         return tmp
 
-    def _publish(self, tmp: str) -> str:
+    def _publish(self, tmp: str, durable: bool = True) -> str:
         """Rename tmp to `<root>/<n>`; a leftover dir holding a number (from a lost database)
         makes us take the next number rather than fail."""
         number = int(os.path.basename(tmp).partition(".")[0])
@@ -152,7 +187,8 @@ class SnapshotStore:
                     raise
                 number = self.meta.next_snapshot_number()
                 continue
-            _fsync_dir(self.root)
+            if durable:
+                _fsync_dir(self.root)
             return final
         raise FailedPrecondition(f"cannot find a free snapshot directory under {self.root}")
 

@@ -1,0 +1,184 @@
+"""kill -9 during `dockyard build`, at random moments and again and again: the data root stays
+consistent (every blob hashes to its name, every tag reaches a complete image, every snapshot
+record has its directory, every cached step names a layer that exists) and a rebuild succeeds
+with an image whose files are the context's."""
+
+import hashlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from dockyard.build.merged import MergedView
+from dockyard.config import Config
+from dockyard.oci.ids import chain_ids
+from dockyard.oci.image import parse_image_config
+from dockyard.oci.manifest import parse_manifest
+from dockyard.services.images import ImageService
+
+ROUNDS = 10
+TAG = "crash/built:1"
+DOCKERFILE = """\
+FROM crash/base:1
+WORKDIR /app
+COPY a.bin /app/a.bin
+RUN for i in $(seq 1 150); do echo "line $i" > /app/f$i.txt; done
+COPY b.bin /app/b.bin
+RUN cat /app/a.bin /app/b.bin | wc -c > /app/total
+"""
+
+
+def _sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_consistent(root: str) -> None:
+    blobs = os.path.join(root, "content", "blobs", "sha256")
+    for name in os.listdir(blobs) if os.path.isdir(blobs) else []:
+        assert _sha256_file(os.path.join(blobs, name)) == name, f"blob {name} is not its digest"
+    svc = ImageService(Config(root=root, state_dir=root + "-state"))
+    try:
+        meta = svc.meta
+        for tag, image_id in meta.list_tags().items():
+            rec = meta.get_image(image_id)  # NotFound would fail the test
+            manifest = parse_manifest(svc.content.read(rec.manifest_digest))
+            config = parse_image_config(svc.content.read(manifest.config.digest))
+            assert manifest.config.digest == image_id, tag
+            for layer in manifest.layers:
+                assert svc.content.has(layer.digest), f"{tag}: layer {layer.digest} missing"
+            assert len(config.diff_ids) == len(manifest.layers)
+            if config.diff_ids:
+                top = chain_ids(list(config.diff_ids))[-1]
+                assert meta.get_snapshot(top) is not None, f"{tag}: no snapshot {top}"
+        for snap in meta.list_snapshots():
+            assert os.path.isdir(snap.dir), f"snapshot {snap.key} has no directory {snap.dir}"
+        db = sqlite3.connect(os.path.join(root, "metadata.db"))
+        try:
+            rows = db.execute("SELECT blob_digest, inputs FROM build_cache").fetchall()
+        finally:
+            db.close()
+        for blob, inputs in rows:
+            layer_row = isinstance(inputs, str) and inputs.startswith("{")
+            chain = json.loads(inputs).get("chain") if layer_row else None
+            if not chain:
+                continue  # not a layer step (the image's own row, a build result)
+            assert svc.content.has(blob), f"a cached step names a missing blob {blob}"
+            snap = meta.get_snapshot(chain)
+            assert snap is not None and os.path.isdir(snap.dir), f"cached step: no {chain}"
+    finally:
+        svc.close()
+
+
+def _step_cgroups() -> set[str]:
+    from dockyard.build.run import CGROUP_PARENT
+    from dockyard.linux.cgroups import detect
+
+    names = set()
+    for d in detect()._dirs(CGROUP_PARENT):
+        try:
+            names.update(e.name for e in os.scandir(d) if e.is_dir())
+        except FileNotFoundError:
+            pass
+    return names
+
+
+@pytest.fixture
+def step_cgroups():
+    """The RUN step cgroups our killed builds left behind (a builder killed during a step
+    cannot remove its cgroup) are removed by the sweep every new step does first, which
+    knows them by the dead builder's pid in their names: none may be left."""
+    from dockyard.build.run import CGROUP_PARENT
+    from dockyard.build.stalecgroups import sweep
+    from dockyard.linux.cgroups import detect
+
+    before = _step_cgroups()
+    yield
+    sweep(detect(), CGROUP_PARENT)
+    assert _step_cgroups() - before == set()
+
+
+def _build_killed(dy, ctx: str, rng: random.Random) -> None:
+    p = subprocess.Popen(dy.argv("build", "-q", "-t", TAG, ctx), env=dy.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)  # fmt: skip
+    time.sleep(rng.uniform(0.05, 0.9))
+    if p.poll() is None:
+        # the whole session: the builder and whatever RUN step or layer writer it forked
+        os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+
+
+def test_build_killed_again_and_again_then_a_rebuild_gives_a_complete_image(
+    dy, tmp_path, busybox_tar, step_cgroups
+):
+    rng = random.Random(int.from_bytes(os.urandom(4), "big"))
+    dy("import", busybox_tar, "crash/base:1")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    for name in ("a.bin", "b.bin"):
+        (ctx / name).write_bytes(os.urandom(6 << 20))
+    root = str(dy.root)
+    for i in range(ROUNDS):
+        if i % 3 == 2:  # a changed file: the steps from its COPY on are built again
+            name = rng.choice(("a.bin", "b.bin"))
+            with open(ctx / name, "r+b") as f:
+                f.write(os.urandom(64))
+        _build_killed(dy, str(ctx), rng)
+        check_consistent(root)
+
+    image_id = dy.out("build", "-q", "-t", TAG, str(ctx)).strip()
+    check_consistent(root)
+    assert dy.out("images", "-q", "--no-trunc", TAG).strip() == image_id
+    # the image's files are the context's, whichever killed build left each step cached
+    svc = ImageService(Config(root=root, state_dir=root + "-state"))
+    try:
+        config = parse_image_config(svc.content.read(image_id))
+        top = chain_ids(list(config.diff_ids))[-1]
+        view = MergedView([r.dir for r in svc.meta.snapshot_chain(top)])
+    finally:
+        svc.close()
+    for name in ("a.bin", "b.bin"):
+        host, _st = view.lookup(["app", name])
+        assert _sha256_file(host) == _sha256_file(str(ctx / name)), name
+    with open(view.lookup(["app", "f150.txt"])[0]) as f:
+        assert f.read() == "line 150\n"
+    with open(view.lookup(["app", "total"])[0]) as f:
+        assert f.read().strip() == str(12 << 20)
+
+
+def test_the_cgroup_of_a_step_killed_with_its_builder_goes_at_the_next_step(
+    dy, tmp_path, busybox_tar, step_cgroups
+):
+    dy("import", busybox_tar, "crash/base:1")
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "Dockerfile").write_text("FROM crash/base:1\nRUN sleep 60\n")
+    before = _step_cgroups()
+    p = subprocess.Popen(dy.argv("build", "-q", str(slow)), env=dy.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not _step_cgroups() - before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        left = _step_cgroups() - before
+        assert left, "the RUN step never started"
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    assert left <= _step_cgroups()  # the killed builder could not remove it
+    quick = tmp_path / "quick"
+    quick.mkdir()
+    (quick / "Dockerfile").write_text("FROM crash/base:1\nRUN echo next\n")
+    dy("build", "-q", str(quick))
+    assert not left & _step_cgroups()  # the next step swept it
