@@ -1,4 +1,4 @@
-"""kill -9 during `dockyard import` and `dockyard load`, at random moments: the data root stays
+"""kill -9 during `dockyard import`, `load` and `pull`, at random moments: the data root stays
 consistent (every blob hashes to its name, every tag reaches a complete image, every snapshot
 record has its directory) and a retry succeeds."""
 
@@ -87,13 +87,38 @@ def kill_at_random(dy, rng: random.Random, *args: str) -> None:
     p.wait()
 
 
-@pytest.mark.parametrize("verb", ["import", "load"])
-def test_kill_9_at_random_moments_leaves_a_consistent_root(dy, big_rootfs, saved_archive, verb):
+@pytest.fixture
+def registry(tmp_path):
+    from test_remote_support import InProcessRegistry
+
+    r = InProcessRegistry(tmp_path / "reg").start()
+    yield r
+    r.stop()
+
+
+def _pushed(dy, tmp_path, registry, big_rootfs) -> str:
+    """crash/big:1 on the registry, pushed from another data root."""
+    ref = f"{registry.host}/crash/big:1"
+    src = type(dy)(tmp_path / "src" / "root", tmp_path / "src" / "state")
+    src.env = dict(dy.env, DOCKER_CONFIG=str(tmp_path / "docker-config"))
+    src("import", big_rootfs, ref)
+    src("push", "-q", ref)
+    return ref
+
+
+@pytest.mark.parametrize("verb", ["import", "load", "pull"])
+def test_kill_9_at_random_moments_leaves_a_consistent_root(
+    dy, big_rootfs, saved_archive, verb, request, tmp_path
+):
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     if verb == "import":
         args = ("import", big_rootfs, "crash/big:1")
-    else:
+    elif verb == "load":
         args = ("load", "-i", saved_archive)
+    else:
+        dy.env["DOCKER_CONFIG"] = str(tmp_path / "docker-config")
+        ref = _pushed(dy, tmp_path, request.getfixturevalue("registry"), big_rootfs)
+        args = ("pull", "-q", ref)
     root = str(dy.root)
     for _ in range(ROUNDS):
         kill_at_random(dy, rng, *args)
@@ -102,6 +127,9 @@ def test_kill_9_at_random_moments_leaves_a_consistent_root(dy, big_rootfs, saved
     dy(*args)  # a retry succeeds
     check_consistent(root)
     out = dy.out("images", "--format", "{{.Repository}}:{{.Tag}}")
+    if verb == "pull":
+        assert ref in out.split()
+        return
     assert "crash/big:1" in out.split()
     if verb == "load":
         assert "crash/other:2" in out.split()

@@ -27,13 +27,16 @@ def _content_range_start(value: str) -> int:
         return -1
 
 
-def download_blob(client, content, digest: str, size: int, progress=None, tee=None) -> bool:
+def download_blob(
+    client, content, digest: str, size: int, progress=None, tee=None, durable: bool = True
+) -> bool:
     """Fetch blob `digest` into `content` unless it is there; True if it was downloaded.
 
     `progress(done, total)` is called as bytes arrive. Connection failures resume from what
     is stored; a wrong blob raises DataLoss and keeps nothing. `tee` (`put(chunk)`,
     `cancel()`) sees every byte when the blob arrives in one piece from its first byte; it is
-    cancelled when that does not happen (a resumed or restarted download).
+    cancelled when that does not happen (a resumed or restarted download). `durable=False`:
+    stored without its own flush (the caller flushes once, content/durable.py).
     """
     from dockyard.remote.http import TransportError
 
@@ -52,7 +55,7 @@ def download_blob(client, content, digest: str, size: int, progress=None, tee=No
             if w.offset < size:
                 _fetch_into(client, w, digest, size, progress, tee)
             try:
-                w.commit()
+                w.commit(durable=durable)
             except InvalidArgument as e:
                 raise DataLoss(
                     f"blob {digest} from {client.host}: content does not match its digest ({e})"

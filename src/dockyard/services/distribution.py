@@ -158,6 +158,10 @@ class DistributionService:
             image_id, size, downloaded = self._fetch_image(
                 client, ref, manifest, docs, check, lease, progress
             )
+            # one flush for every blob and snapshot of this pull, before anything names them
+            from dockyard.content.durable import sync_paths
+
+            sync_paths(self.images.content.root, self.images.snapshots.root)
             changed = self._record_pull(client, ref, top.digest, fetched, image_id, size)
         progress(Progress("", f"Digest: {top.digest}"))
         return PullResult(str(ref), image_id, top.digest, downloaded or changed)
@@ -227,7 +231,7 @@ class DistributionService:
                         done = layer.size if early is not None else 0
                         progress(Progress(sid, "Extracting", done, layer.size))
                     sizes = unpack_layers(
-                        stores, layers[: i + 1], diff_ids[: i + 1], lease, prepared
+                        stores, layers[: i + 1], diff_ids[: i + 1], lease, prepared, durable=False
                     )
                     if job is not None:
                         if done < layer.size:
@@ -243,10 +247,10 @@ class DistributionService:
             finally:
                 for early in prepared.values():
                     early.discard()
-        content.put(config_bytes, cfg_desc.digest)
+        content.put(config_bytes, cfg_desc.digest, durable=False)
         for doc in docs:
             lease.add("content", doc.digest)
-            content.put(doc.data, doc.digest)
+            content.put(doc.data, doc.digest, durable=False)
         return cfg_desc.digest, sum(sizes), downloaded
 
     def _download(self, client, content, layer, sid: str, progress):
@@ -261,7 +265,7 @@ class DistributionService:
 
         tee = _Tee(self.config.tmp_dir) if layer.size >= TEE_MIN else None
         try:
-            got = download_blob(client, content, layer.digest, layer.size, report, tee)
+            got = download_blob(client, content, layer.digest, layer.size, report, tee, False)
         except BaseException:
             if tee is not None:
                 tee.spec.discard()
