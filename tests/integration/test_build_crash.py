@@ -3,22 +3,19 @@ consistent (every blob hashes to its name, every tag reaches a complete image, e
 record has its directory, every cached step names a layer that exists) and a rebuild succeeds
 with an image whose files are the context's."""
 
-import hashlib
-import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 
 import pytest
+from crash_support import check_consistent, sha256_file
 
 from dockyard.build.merged import MergedView
 from dockyard.config import Config
 from dockyard.oci.ids import chain_ids
 from dockyard.oci.image import parse_image_config
-from dockyard.oci.manifest import parse_manifest
 from dockyard.services.images import ImageService
 
 ROUNDS = 10
@@ -31,51 +28,6 @@ RUN for i in $(seq 1 150); do echo "line $i" > /app/f$i.txt; done
 COPY b.bin /app/b.bin
 RUN cat /app/a.bin /app/b.bin | wc -c > /app/total
 """
-
-
-def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def check_consistent(root: str) -> None:
-    blobs = os.path.join(root, "content", "blobs", "sha256")
-    for name in os.listdir(blobs) if os.path.isdir(blobs) else []:
-        assert _sha256_file(os.path.join(blobs, name)) == name, f"blob {name} is not its digest"
-    svc = ImageService(Config(root=root, state_dir=root + "-state"))
-    try:
-        meta = svc.meta
-        for tag, image_id in meta.list_tags().items():
-            rec = meta.get_image(image_id)  # NotFound would fail the test
-            manifest = parse_manifest(svc.content.read(rec.manifest_digest))
-            config = parse_image_config(svc.content.read(manifest.config.digest))
-            assert manifest.config.digest == image_id, tag
-            for layer in manifest.layers:
-                assert svc.content.has(layer.digest), f"{tag}: layer {layer.digest} missing"
-            assert len(config.diff_ids) == len(manifest.layers)
-            if config.diff_ids:
-                top = chain_ids(list(config.diff_ids))[-1]
-                assert meta.get_snapshot(top) is not None, f"{tag}: no snapshot {top}"
-        for snap in meta.list_snapshots():
-            assert os.path.isdir(snap.dir), f"snapshot {snap.key} has no directory {snap.dir}"
-        db = sqlite3.connect(os.path.join(root, "metadata.db"))
-        try:
-            rows = db.execute("SELECT blob_digest, inputs FROM build_cache").fetchall()
-        finally:
-            db.close()
-        for blob, inputs in rows:
-            layer_row = isinstance(inputs, str) and inputs.startswith("{")
-            chain = json.loads(inputs).get("chain") if layer_row else None
-            if not chain:
-                continue  # not a layer step (the image's own row, a build result)
-            assert svc.content.has(blob), f"a cached step names a missing blob {blob}"
-            snap = meta.get_snapshot(chain)
-            assert snap is not None and os.path.isdir(snap.dir), f"cached step: no {chain}"
-    finally:
-        svc.close()
 
 
 def _step_cgroups() -> set[str]:
@@ -149,7 +101,7 @@ def test_build_killed_again_and_again_then_a_rebuild_gives_a_complete_image(
         svc.close()
     for name in ("a.bin", "b.bin"):
         host, _st = view.lookup(["app", name])
-        assert _sha256_file(host) == _sha256_file(str(ctx / name)), name
+        assert sha256_file(host) == sha256_file(str(ctx / name)), name
     with open(view.lookup(["app", "f150.txt"])[0]) as f:
         assert f.read() == "line 150\n"
     with open(view.lookup(["app", "total"])[0]) as f:

@@ -2,7 +2,6 @@
 consistent (every blob hashes to its name, every tag reaches a complete image, every snapshot
 record has its directory) and a retry succeeds."""
 
-import hashlib
 import io
 import os
 import random
@@ -12,39 +11,12 @@ import tarfile
 import time
 
 import pytest
+from crash_support import check_consistent
 
 from dockyard.config import Config
-from dockyard.oci.image import parse_image_config
-from dockyard.oci.manifest import parse_manifest
 from dockyard.services.images import ImageService
 
 ROUNDS = 8
-
-
-def check_consistent(root: str) -> None:
-    blobs = os.path.join(root, "content", "blobs", "sha256")
-    names = os.listdir(blobs) if os.path.isdir(blobs) else []
-    for name in names:
-        h = hashlib.sha256()
-        with open(os.path.join(blobs, name), "rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-        assert h.hexdigest() == name, f"blob {name} does not hash to its name"
-    svc = ImageService(Config(root=root, state_dir=root + "-state"))
-    try:
-        meta = svc.meta
-        for tag, image_id in meta.list_tags().items():
-            rec = meta.get_image(image_id)  # NotFound would fail the test
-            manifest = parse_manifest(svc.content.read(rec.manifest_digest))
-            config = parse_image_config(svc.content.read(manifest.config.digest))
-            assert manifest.config.digest == image_id, tag
-            for layer in manifest.layers:
-                assert svc.content.has(layer.digest), f"{tag}: layer {layer.digest} missing"
-            assert len(config.diff_ids) == len(manifest.layers)
-        for snap in meta.list_snapshots():
-            assert os.path.isdir(snap.dir), f"snapshot {snap.key} has no directory {snap.dir}"
-    finally:
-        svc.close()
 
 
 @pytest.fixture(scope="module")
