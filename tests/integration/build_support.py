@@ -65,6 +65,34 @@ class BuildCli:
         return parse_image_config(blob.read_bytes())
 
 
+def busybox_cli(root: Path, busybox_tar, **kw) -> BuildCli:
+    """A `BuildCli` on a fresh data root with busybox imported (CMD sh)."""
+    c = BuildCli(root, **kw)
+    c("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox")
+    return c
+
+
+def read_file(view, path: str) -> bytes | None:
+    """A file's bytes in a built image's merged view (None when it is not there)."""
+    found = view.lookup(view.resolve(path))
+    if found is None:
+        return None
+    with open(found[0], "rb") as f:
+        return f.read()
+
+
+def make_context(tmp_path: Path, dockerfile: str, files: dict | None = None) -> Path:
+    """`tmp_path/ctx` with the Dockerfile and `files` (name -> str or bytes)."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir(parents=True, exist_ok=True)
+    (ctx / "Dockerfile").write_text(dockerfile)
+    for name, data in (files or {}).items():
+        p = ctx / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return ctx
+
+
 class FileServer:
     """A tiny HTTP server on 127.0.0.1 for ADD <url>: `routes` maps a path to
     (status, headers, body); it counts requests per path."""

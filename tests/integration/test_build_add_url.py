@@ -2,29 +2,20 @@
 in the built images."""
 
 import hashlib
-from pathlib import Path
 
 import pytest
-from build_support import BuildCli, FileServer
+from build_support import FileServer, busybox_cli
+from build_support import make_context as context
+from build_support import read_file as read
 
 BODY = b"remote file body\n" * 100
 LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 LAST_MODIFIED_EPOCH = 1445412480
 
 
-def read(view, path: str) -> bytes | None:
-    found = view.lookup(view.resolve(path))
-    if found is None:
-        return None
-    with open(found[0], "rb") as f:
-        return f.read()
-
-
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory, busybox_tar):
-    c = BuildCli(tmp_path_factory.mktemp("dy-addurl"))
-    c("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox")
-    return c
+    return busybox_cli(tmp_path_factory.mktemp("dy-addurl"), busybox_tar)
 
 
 @pytest.fixture
@@ -39,13 +30,6 @@ def server():
     )
     yield s
     s.close()
-
-
-def context(tmp_path: Path, dockerfile: str) -> Path:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(parents=True, exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    return ctx
 
 
 def test_add_url_names_the_file_from_the_path_with_mode_and_mtime(cli, server, tmp_path):

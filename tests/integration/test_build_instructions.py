@@ -5,10 +5,10 @@ import gzip
 import io
 import os
 import tarfile
-from pathlib import Path
 
 import pytest
-from build_support import BuildCli
+from build_support import busybox_cli
+from build_support import make_context as context
 
 
 def read(view, path: str) -> bytes:
@@ -20,20 +20,7 @@ def read(view, path: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory, busybox_tar):
-    c = BuildCli(tmp_path_factory.mktemp("dy-build"))
-    c("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox")
-    return c
-
-
-def context(tmp_path: Path, dockerfile: str, files: dict | None = None) -> Path:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(parents=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    for name, data in (files or {}).items():
-        p = ctx / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data if isinstance(data, bytes) else data.encode())
-    return ctx
+    return busybox_cli(tmp_path_factory.mktemp("dy-build"), busybox_tar)
 
 
 def test_six_step_build_gives_the_expected_image(cli, tmp_path):

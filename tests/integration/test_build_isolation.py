@@ -2,32 +2,16 @@
 the step, and independent stages of a multi-stage build give the same image every time."""
 
 import os
-from pathlib import Path
 
 import pytest
-from build_support import BuildCli
-
-
-def read(view, path: str) -> bytes | None:
-    found = view.lookup(view.resolve(path))
-    if found is None:
-        return None
-    with open(found[0], "rb") as f:
-        return f.read()
+from build_support import busybox_cli
+from build_support import make_context as context
+from build_support import read_file as read
 
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory, busybox_tar):
-    c = BuildCli(tmp_path_factory.mktemp("dy-iso"))
-    c("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox")
-    return c
-
-
-def context(tmp_path: Path, dockerfile: str) -> Path:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(parents=True, exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    return ctx
+    return busybox_cli(tmp_path_factory.mktemp("dy-iso"), busybox_tar)
 
 
 def build_cgroup_dirs() -> list[str]:

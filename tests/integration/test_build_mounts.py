@@ -1,36 +1,15 @@
 """`RUN --mount` on the real kernel: cache mounts that persist across builds, bind mounts of
 the context and of other stages, tmpfs, and secrets that never reach the image."""
 
-from pathlib import Path
-
 import pytest
-from build_support import BuildCli
-
-
-def read(view, path: str) -> bytes | None:
-    found = view.lookup(view.resolve(path))
-    if found is None:
-        return None
-    with open(found[0], "rb") as f:
-        return f.read()
+from build_support import busybox_cli
+from build_support import make_context as context
+from build_support import read_file as read
 
 
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory, busybox_tar):
-    c = BuildCli(tmp_path_factory.mktemp("dy-mounts"))
-    c("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox")
-    return c
-
-
-def context(tmp_path: Path, dockerfile: str, files: dict | None = None) -> Path:
-    ctx = tmp_path / "ctx"
-    ctx.mkdir(parents=True, exist_ok=True)
-    (ctx / "Dockerfile").write_text(dockerfile)
-    for name, data in (files or {}).items():
-        p = ctx / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data if isinstance(data, bytes) else data.encode())
-    return ctx
+    return busybox_cli(tmp_path_factory.mktemp("dy-mounts"), busybox_tar)
 
 
 def test_cache_mount_persists_across_builds_and_stays_out_of_the_image(cli, tmp_path):
