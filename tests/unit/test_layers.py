@@ -18,6 +18,7 @@ LAYERS = {
     "record": 0,
     "units": 0,
     "fastjson": 0,
+    "syncfs": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

@@ -14,19 +14,7 @@ flush here, before the commit, orders the objects ahead of any record that names
 
 import os
 
-
-def syncfs(path: str) -> None:
-    """Flush every dirty page and inode of the filesystem holding `path` (syncfs(2))."""
-    import ctypes
-
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.syncfs(fd) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), path)
-    finally:
-        os.close(fd)
+from dockyard.syncfs import syncfs
 
 
 def sync_paths(*paths: str) -> None:

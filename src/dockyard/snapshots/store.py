@@ -24,6 +24,7 @@ from dockyard.errors import (
 )
 from dockyard.metadata.lease import GcLock, gc_lock_path
 from dockyard.metadata.records import SnapshotRecord
+from dockyard.syncfs import syncfs
 
 DIR_MODE = 0o700
 FS_MODE = 0o755
@@ -88,7 +89,7 @@ class SnapshotStore:
                 if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                     raise InvalidArgument(f"snapshot {key}: fill returned {size!r}, not a size")
                 if durable:
-                    _syncfs(tmp)
+                    syncfs(tmp)
                 final = self._publish(tmp, durable)
             except BaseException:
                 _remove_tree(tmp)
@@ -102,7 +103,7 @@ class SnapshotStore:
     def sync(self) -> None:
         """Flush snapshots created with `durable=False` (one syncfs of the store's filesystem)."""
         if os.path.isdir(self.root):
-            _syncfs(self.root)
+            syncfs(self.root)
 
     def lowerdirs(self, key: str) -> list[str]:
         """The fs dirs of the snapshot and its ancestors, top-most first (overlay's order)."""
@@ -232,20 +233,6 @@ def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _syncfs(path: str) -> None:
-    """Flush everything `fill` wrote: one syncfs(2) instead of an fsync per file."""
-    import ctypes
-
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.syncfs(fd) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), path)
     finally:
         os.close(fd)
 
