@@ -19,6 +19,7 @@ LAYERS = {
     "units": 0,
     "fastjson": 0,
     "syncfs": 0,
+    "labels": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

@@ -6,6 +6,7 @@
 
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.images.dockerjson import ImageSummary
+from dockyard.labels import matches as labels_match
 from dockyard.metadata.records import ImageRecord
 
 _HEX = frozenset("0123456789abcdef")
@@ -139,14 +140,6 @@ def reference_matches(pattern: str, full_tag: str) -> bool:
     return _path_match(pattern, ref.familiar()) or _path_match(pattern, ref.familiar_name())
 
 
-def _label_ok(labels: dict[str, str], wanted: list[str]) -> bool:
-    for w in wanted:
-        key, eq, value = w.partition("=")
-        if key not in labels or (eq and labels[key] != value):
-            return False
-    return True
-
-
 def _bool_filter(values: list[str], key: str) -> bool:
     v = values[-1].lower()
     if v in ("true", "1"):
@@ -221,7 +214,7 @@ def summaries(
             if not tags:
                 continue
         labels = read_labels(content, rec.id)
-        if "label" in filters and not _label_ok(labels, filters["label"]):
+        if "label" in filters and not labels_match(labels, filters["label"]):
             continue
         out.append(
             ImageSummary(

@@ -100,8 +100,9 @@ def remove(meta, name_or_id: str, force: bool = False, prune: bool = True,
 def prune(meta, content, all: bool = False, filters: dict[str, list[str]] | None = None,
           in_use=lambda image_id: False) -> list[dict]:  # fmt: skip
     """Delete dangling images (or, with `all`, every image no container uses)."""
-    from dockyard.images.query import _label_ok, _until, check_filters, read_labels
+    from dockyard.images.query import _until, check_filters, read_labels
     from dockyard.images.timefmt import to_unix
+    from dockyard.labels import matches as labels_match
 
     filters = check_filters(filters, frozenset({"until", "label", "label!", "dangling"}))
     if "dangling" in filters and filters["dangling"][-1].lower() in ("false", "0"):
@@ -122,11 +123,9 @@ def prune(meta, content, all: bool = False, filters: dict[str, list[str]] | None
                     continue
                 if "label" in filters or "label!" in filters:
                     labels = read_labels(content, rec.id)
-                    if "label" in filters and not _label_ok(labels, filters["label"]):
+                    if not labels_match(labels, filters.get("label", ())):
                         continue
-                    if "label!" in filters and any(
-                        _label_ok(labels, [w]) for w in filters["label!"]
-                    ):
+                    if not labels_match(labels, filters.get("label!", ()), negate=True):
                         continue
                 for t in tags:
                     meta.delete_tag(t)

@@ -288,11 +288,10 @@ def matches(rec, spec, filters: dict, container_dir: str = "") -> bool:
         if key == "exited" and (rec.state != ST.EXITED or str(rec.exit_code) not in values):
             return False
         if key == "label":
-            labels = dict(spec.labels)
-            for v in values:
-                k, eq, val = v.partition("=")
-                if k not in labels or (eq and labels[k] != val):
-                    return False
+            from dockyard.labels import matches
+
+            if not matches(dict(spec.labels), values):
+                return False
         if key == "ancestor" and not any(v in (rec.image, rec.image_id) for v in values):
             return False
         if key == "volume" and not _uses_volume(spec, values):

@@ -12,6 +12,7 @@ import os
 
 from dockyard.config import Config
 from dockyard.errors import InvalidArgument
+from dockyard.labels import matches as labels_match
 
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 _FILTERS = ("dangling", "name", "label", "label!", "driver")
@@ -22,15 +23,6 @@ def _created_at(ns: int) -> str:
     import time
 
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ns // 1_000_000_000))
-
-
-def _labels_match(labels: dict, wanted, negate: bool) -> bool:
-    for w in wanted:
-        k, eq, v = w.partition("=")
-        hit = k in labels and (not eq or labels[k] == v)
-        if hit == negate:
-            return False
-    return True
 
 
 def _bool(text: str, key: str) -> bool:
@@ -111,9 +103,9 @@ class VolumeService:
                 continue
             if filters.get("driver") and rec.driver not in filters["driver"]:
                 continue
-            if not _labels_match(labels, filters.get("label", []), False):
+            if not labels_match(labels, filters.get("label", []), False):
                 continue
-            if not _labels_match(labels, filters.get("label!", []), True):
+            if not labels_match(labels, filters.get("label!", []), True):
                 continue
             out.append(vol)
         return out
@@ -144,9 +136,9 @@ class VolumeService:
                 if rec.name in used or not (all or rec.anonymous):
                     continue
                 labels = self.to_json(rec)["Labels"] or {}
-                if not _labels_match(labels, filters.get("label", []), False):
+                if not labels_match(labels, filters.get("label", []), False):
                     continue
-                if not _labels_match(labels, filters.get("label!", []), True):
+                if not labels_match(labels, filters.get("label!", []), True):
                     continue
                 freed = V.size(self.config.volumes_dir, rec.name)
                 try:

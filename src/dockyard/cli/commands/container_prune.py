@@ -3,6 +3,7 @@
 from dockyard.cli.command import Command
 from dockyard.cli.context import Cli
 from dockyard.cli.flags import BOOL, FILTER, Flag, Values
+from dockyard.labels import matches as labels_match
 
 COMMAND = Command(
     "prune [OPTIONS]",
@@ -16,15 +17,6 @@ COMMAND = Command(
 
 WARNING = "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"
 STOPPED = ("created", "exited", "dead")
-
-
-def _labels_match(labels: dict, wanted: list[str], negate: bool) -> bool:
-    for w in wanted:
-        k, eq, v = w.partition("=")
-        hit = k in labels and (not eq or labels[k] == v)
-        if hit == negate:
-            return False
-    return True
 
 
 def candidates(cli, filters: dict) -> list[dict]:
@@ -46,9 +38,9 @@ def candidates(cli, filters: dict) -> list[dict]:
         labels = s.get("Labels") or {}
         if until is not None and s["Created"] >= until:
             continue
-        if not _labels_match(labels, filters.get("label", []), False):
+        if not labels_match(labels, filters.get("label", []), False):
             continue
-        if not _labels_match(labels, filters.get("label!", []), True):
+        if not labels_match(labels, filters.get("label!", []), True):
             continue
         out.append(s)
     return out
