@@ -23,26 +23,6 @@ class Layer:
         self.chain = chain
 
 
-class _Sink:
-    """The file interface the tar writer writes to, feeding a ContentWriter."""
-
-    def __init__(self, writer):
-        self._w = writer
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self._w.write(data)
-        n = len(data)
-        self.size += n
-        return n
-
-    def flush(self) -> None:
-        pass
-
-
 def chain_of(parent_chain: str, diff_id: str) -> str:
     from dockyard import digest
 
@@ -64,12 +44,13 @@ def _tree_size(root: str) -> int:
 
 def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int]:
     """Write `layer_dir` as an uncompressed tar blob; (digest, size)."""
+    from dockyard.archive.counting import CountingWriter
     from dockyard.archive.tarwriter import write_tree
 
     w = stores.content.writer("build-" + os.urandom(12).hex())
     ok = False
     try:
-        sink = _Sink(w)
+        sink = CountingWriter(w)
         write_tree(layer_dir, sink, overlay_upper=True, mtime=mtime)
         digest = w.commit(durable=False)
         ok = True

@@ -29,29 +29,14 @@ class CommitRequest:
         self.tags = tags  # full reference strings
 
 
-class _Sink:
-    def __init__(self, writer):
-        self._w = writer
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self._w.write(data)
-        self.size += len(data)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
 def _store_layer(content, lease, write) -> tuple[str, int]:
     """(digest, size) of the tar `write(out)` produces, stored as a blob."""
+    from dockyard.archive.counting import CountingWriter
+
     w = content.writer("commit-" + os.urandom(12).hex())
     ok = False
     try:
-        sink = _Sink(w)
+        sink = CountingWriter(w)
         write(sink)
         size = sink.size
         digest = w.commit()

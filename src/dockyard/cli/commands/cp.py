@@ -200,12 +200,13 @@ def _to_container(cli, fs, ctr: str, src: str, dst: str, opts: Values) -> tuple[
 
 def _write_local(src: "P.CopyInfo", name: str, out) -> int:
     """Docker's TarResource of the local source, its top entry named `name` (or its own)."""
+    from dockyard.archive.counting import CountingWriter
     from dockyard.archive.fdtree import TreeWriter
     from dockyard.archive.tarwriter import TarWriter
 
     head, base = P.split_dir_entry(src.path)
     arc = name or src.rebase or base
-    counting = _CountingOut(out)
+    counting = CountingWriter(out)
     w = TarWriter(counting)
     tw = TreeWriter(w)
     dfd = os.open(head or "/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -218,20 +219,3 @@ def _write_local(src: "P.CopyInfo", name: str, out) -> int:
         os.close(dfd)
     w.close()
     return counting.size
-
-
-class _CountingOut:
-    def __init__(self, out):
-        self._out = out
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self._out.write(data)
-        self.size += len(data)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
