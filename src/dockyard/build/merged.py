@@ -9,20 +9,10 @@ builder read or write a host path.
 import os
 import stat
 
+from dockyard.archive.whiteouts import is_overlay_opaque, is_overlay_whiteout
 from dockyard.errors import InvalidArgument
 
 MAX_SYMLINKS = 40
-
-
-def _whiteout(st: os.stat_result) -> bool:
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-
-
-def _opaque(path: str) -> bool:
-    try:
-        return os.getxattr(path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
-    except OSError:
-        return False
 
 
 class MergedView:
@@ -40,7 +30,7 @@ class MergedView:
                 if self._opaque_between(layer, parts):
                     return None
                 continue
-            if _whiteout(st):
+            if is_overlay_whiteout(st):
                 return None
             return host, st
         return None
@@ -49,7 +39,7 @@ class MergedView:
         for i in range(len(parts) - 1, 0, -1):
             d = os.path.join(layer, *parts[:i])
             if os.path.isdir(d) and not os.path.islink(d):
-                return _opaque(d)
+                return is_overlay_opaque(d)
         return False
 
     def resolve(self, path: str, follow_last: bool = True) -> list[str]:
@@ -105,7 +95,7 @@ class MergedView:
             with os.scandir(host) as it:
                 for d in it:
                     if d.name not in names:
-                        names[d.name] = not _whiteout(d.stat(follow_symlinks=False))
-            if _opaque(host):
+                        names[d.name] = not is_overlay_whiteout(d.stat(follow_symlinks=False))
+            if is_overlay_opaque(host):
                 break
         return sorted(n for n, alive in names.items() if alive)

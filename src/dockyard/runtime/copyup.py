@@ -14,21 +14,12 @@ link placed in the volume cannot send a write elsewhere.
 import os
 import stat
 
+from dockyard.archive.whiteouts import is_overlay_opaque, is_overlay_whiteout
+
 MAX_SYMLINKS = 40
 MAX_DEPTH = 512
 _BUF = 1 << 20
 _SKIP_XATTR = ("trusted.overlay.",)
-
-
-def _whiteout(st) -> bool:
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-
-
-def _opaque(path: str) -> bool:
-    try:
-        return os.getxattr(path, "trusted.overlay.opaque", follow_symlinks=False) == b"y"
-    except OSError:
-        return False
 
 
 def _child_layers(dirs, name: str):
@@ -44,19 +35,19 @@ def _child_layers(dirs, name: str):
         except (FileNotFoundError, NotADirectoryError):
             continue
         if top is None:
-            if _whiteout(st):
+            if is_overlay_whiteout(st):
                 return None
             top = st
             if not stat.S_ISDIR(st.st_mode):
                 return top, []
             below.append(p)
-            if _opaque(p):
+            if is_overlay_opaque(p):
                 break
             continue
         if not stat.S_ISDIR(st.st_mode):
             break  # a whiteout or a non-directory ends the merge
         below.append(p)
-        if _opaque(p):
+        if is_overlay_opaque(p):
             break
     if top is None:
         return None
@@ -122,7 +113,7 @@ def _entries(dirs):
             names.update(os.listdir(d))
         except OSError:
             pass
-        if _opaque(d):
+        if is_overlay_opaque(d):
             break
     out = []
     for name in sorted(names):
