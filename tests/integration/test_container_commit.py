@@ -125,3 +125,95 @@ def test_entrypoint_and_cmd_stay_apart_in_inspect_and_commit(d):
     assert (img["Entrypoint"], img["Cmd"]) == (["printf"], ["%s-%s\\n", "x", "y"])
     assert d.out("run", "--rm", "ent:2") == "x-y\n"
     assert d.out("run", "--rm", "ent:2", "%s!\\n", "z") == "z!\n"
+
+
+def _wait_for(what, deadline_s: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + deadline_s
+    while not what():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.02)
+
+
+def test_a_commit_killed_mid_way_leaves_the_container_running_not_frozen(d):
+    import os
+    import signal
+    import subprocess
+
+    from dockyard.linux.cgroups import detect
+    from dockyard.runtime.launch import cgroup_name
+
+    # a big upper dir: the commit takes a while, with the container frozen
+    cid = d.out("run", "-d", "--name", "big", "busybox", "sh", "-c",
+                "head -c 200000000 /dev/urandom > /big && touch /done; sleep 600").strip()  # fmt: skip
+    _wait_for(lambda: d("exec", "big", "test", "-e", "/done", check=False).returncode == 0)
+    driver, cgroup = detect(), cgroup_name(cid)
+    client = subprocess.Popen(d.argv("commit", "big", "half:1"), env=d.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        _wait_for(lambda: driver.frozen(cgroup) or client.poll() is not None)
+        assert client.poll() is None, "the commit ended before it could be killed"
+        os.kill(client.pid, signal.SIGKILL)
+    finally:
+        client.kill()
+        client.wait()
+    _wait_for(lambda: not driver.frozen(cgroup))  # its guard thaws it at once
+    v1 = f"/sys/fs/cgroup/freezer/{cgroup}/freezer.state"
+    if os.path.exists(v1):
+        with open(v1) as f:
+            assert f.read().strip() == "THAWED"
+    assert d.out("ps", "--format", "{{.Names}} {{.State}}") == "big running\n"
+    assert json.loads(d.out("inspect", "big"))[0]["State"]["Paused"] is False
+    # it runs: a command inside answers
+    assert d.out("exec", "big", "echo", "alive") == "alive\n"
+    assert d("image", "inspect", "half:1", check=False).returncode != 0
+
+
+def test_start_waits_for_a_cp_into_the_stopped_container(d):
+    import io
+    import subprocess
+    import time
+
+    d("create", "--name", "c1", "busybox", "cat", "/tmp/f")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo("f")
+        info.size = 3
+        t.addfile(info, io.BytesIO(b"in\n"))
+    data = buf.getvalue()
+    cp = subprocess.Popen(d.argv("cp", "-", "c1:/tmp"), env=d.env, stdin=subprocess.PIPE)
+    start = None
+    try:
+        cp.stdin.write(data[:512])  # the header: the copy is under way, its overlay mounted
+        cp.stdin.flush()
+        lock = d.root / "containers" / d.out("inspect", "-f", "{{.Id}}", "c1").strip() / "lock"
+        _wait_for(lambda: lock.exists() and _locked(lock))
+        start = subprocess.Popen(d.argv("start", "-a", "c1"), env=d.env, stdout=subprocess.PIPE)
+        time.sleep(1)
+        # held off while the copy has the container's upper dir mounted read-write
+        assert start.poll() is None
+        assert d.out("ps", "-a", "--format", "{{.State}}") == "created\n"
+        cp.stdin.write(data[512:])
+        cp.stdin.close()
+        assert cp.wait(timeout=60) == 0
+        out, _ = start.communicate(timeout=60)
+        assert start.returncode == 0 and out == b"in\n"
+    finally:
+        for p in (cp, start):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def _locked(path) -> bool:
+    import os
+
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.lockf(fd, os.F_TEST, 0)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)

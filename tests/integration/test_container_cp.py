@@ -205,3 +205,35 @@ def _content(data: bytes, name: str) -> str:
 
     with tarfile.open(fileobj=io.BytesIO(data)) as t:
         return t.extractfile(name).read().decode()
+
+
+def test_cp_into_and_out_of_a_stopped_containers_volumes(d, tmp_path):
+    import json
+
+    (tmp_path / "f").write_text("f\n")
+    d("volume", "create", "named")
+    # never started: its mount points are not in its filesystem yet
+    cid = d.out("create", "--name", "c1", "-v", "named:/data", "-v", "/anon", "busybox",
+                "cat", "/data/f", "/data/v.txt", "/anon/g").strip()  # fmt: skip
+    d("cp", str(tmp_path / "f"), "c1:/data/")
+    d("cp", str(tmp_path / "f"), "c1:/anon/g")
+    named = json.loads(d.out("volume", "inspect", "named"))[0]["Mountpoint"]
+    assert sorted(os.listdir(named)) == ["f"]  # into the volume, as Docker does
+    mounts = json.loads(d.out("inspect", "c1"))[0]["Mounts"]
+    anon = next(m["Source"] for m in mounts if m["Destination"] == "/anon")
+    assert sorted(os.listdir(anon)) == ["g"]
+    with open(os.path.join(named, "v.txt"), "w") as f:
+        f.write("from-volume\n")
+    assert _content(d("cp", "c1:/data/v.txt", "-").stdout, "v.txt") == "from-volume\n"
+    assert _content(d("cp", "c1:/anon/g", "-").stdout, "g") == "f\n"
+    # out of a container whose mount point was never made: read from the volume
+    d("create", "--name", "c2", "-v", "named:/elsewhere", "busybox", "true")
+    got = _content(d("cp", "c2:/elsewhere/v.txt", "-").stdout, "v.txt")
+    assert got == "from-volume\n"
+    d("rm", "c2")
+    # nothing went into the container's own layer under the mount points
+    upper = d.root / "containers" / cid / "diff"
+    assert not (upper / "data" / "f").exists() and not (upper / "anon" / "g").exists()
+    assert d.out("start", "-a", "c1") == "f\nfrom-volume\nf\n"
+    d("rm", "-v", "c1")
+    d("volume", "rm", "named")

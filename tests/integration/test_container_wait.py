@@ -124,3 +124,23 @@ def test_unknown_condition_and_container(svc):
         svc.wait("whatever", "sometime")
     with pytest.raises(NotFound):
         svc.wait("nope", "removed")
+
+
+def test_many_short_auto_removed_containers_waited_at_once_keep_their_codes(svc, data_root):
+    # each exits, loses its record and its directory in a few milliseconds: between two
+    # polls of a waiter, which must get its code all the same
+    ids = {}
+    for i in range(12):
+        code = 10 + i
+        opts = RunOptions(image="busybox", auto_remove=True,
+                          cmd=("sh", "-c", f"sleep 1.{i % 5}; exit {code}"))  # fmt: skip
+        cid, _ = svc.run(opts)
+        ids[cid] = code
+    waiters = [Waiter(data_root, cid, cond).started()
+               for cid in ids for cond in ("not-running", "removed")]  # fmt: skip
+    for w in waiters:
+        w.join(60)
+    got = {(w.ref, w.condition): (w.error, w.result) for w in waiters}
+    assert got == {(cid, cond): (None, code)
+                   for cid, code in ids.items() for cond in ("not-running", "removed")}  # fmt: skip
+    assert svc.list(all=True) == []

@@ -250,3 +250,37 @@ def test_cli_exec_stopped_or_unknown_container(d):
     assert "No such container: nosuch" in p.stderr.decode()
     p = d("exec", cid, check=False)
     assert p.returncode == 1 and "requires at least 2 arguments" in p.stderr.decode()
+
+
+def test_cli_exec_dt_gives_the_detached_command_a_terminal(d):
+    d("run", "-d", "--name", "cx", "busybox", "sleep", "1000")
+    p = d(
+        "exec", "-dt", "cx", "sh", "-c", "tty > /tmp/t; [ -t 1 ] && echo tty >> /tmp/t; sleep 100"
+    )
+    assert p.stdout == b"" and p.returncode == 0
+    deadline = time.time() + 10
+    while d("exec", "cx", "cat", "/tmp/t", check=False).stdout.count(b"\n") < 2:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    name, mark = d.out("exec", "cx", "cat", "/tmp/t").split()
+    assert name.startswith("/dev/pts/") and mark == "tty"
+    assert "sleep 100" in d.out("exec", "cx", "ps")  # its terminal is kept open
+
+
+def test_cli_exec_ctrl_c_ends_the_client_not_the_command(d):
+    import signal
+    import subprocess
+
+    d("run", "-d", "--name", "cx", "busybox", "sleep", "1000")
+    client = subprocess.Popen(d.argv("exec", "cx", "sh", "-c", "echo started; exec sleep 300"),
+                              env=d.env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        assert client.stdout.readline() == b"started\n"
+        client.send_signal(signal.SIGINT)  # a terminal's Ctrl-C reaches the client only
+        assert client.wait(timeout=30) != 0
+    finally:
+        client.kill()
+        client.wait()
+        client.stdout.close()
+    # as Docker's client, which forwards no signal without a tty: the command runs on
+    assert "sleep 300" in d.out("exec", "cx", "ps")

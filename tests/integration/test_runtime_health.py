@@ -71,9 +71,13 @@ def test_a_probe_over_its_timeout_is_killed_and_counts_as_minus_one(d):
 def test_output_is_capped(d):
     d("run", "-d", "--name", "loud", "--health-cmd", "head -c 10000 /dev/zero | tr '\\0' a",
       "--health-interval", "50ms", "busybox", "sleep", "60")  # fmt: skip
-    wait_until(lambda: health(d, "loud").get("Log"))
-    out = health(d, "loud")["Log"][-1]["Output"]
-    assert out.startswith("a" * 100) and 4096 <= len(out) <= 4099
+    # exactly 4096 bytes is all of it: no "..."
+    d("run", "-d", "--name", "full", "--health-cmd", "head -c 4096 /dev/zero | tr '\\0' b",
+      "--health-interval", "50ms", "busybox", "sleep", "60")  # fmt: skip
+    wait_until(lambda: health(d, "loud").get("Log") and health(d, "full").get("Log"))
+    # Docker keeps the first 4096 bytes and adds "..." when there was more
+    assert health(d, "loud")["Log"][-1]["Output"] == "a" * 4096 + "..."
+    assert health(d, "full")["Log"][-1]["Output"] == "b" * 4096
 
 
 def test_failures_in_the_start_period_do_not_count(d):

@@ -168,3 +168,29 @@ def test_cp_in_a_hostile_tar_stays_inside(d, tmp_path, sentinel, confined, state
     assert code in (0, 1), err
     assert _snapshot(sentinel) == before
     assert (sentinel / "secret.txt").read_text() == SECRET
+
+
+def test_cp_in_makes_a_volumes_mount_point_inside_the_container(d, tmp_path, sentinel, confined):
+    import json
+
+    s = str(sentinel)
+    # an image whose /vlink names the host's sentinel: a volume below it, never mounted yet
+    d("run", "--name", "base", "busybox", "ln", "-s", s, "/vlink")
+    d("commit", "base", "evil:1")
+    d("create", "--name", "c1", "-v", "named:/vlink/sub", "evil:1", "true")
+    payload = tmp_path / "payload.txt"
+    payload.write_text("payload\n")
+    before = _snapshot(sentinel)
+
+    def attack():
+        p = subprocess.run(d.argv("cp", str(payload), "c1:/vlink/sub/"), capture_output=True,
+                           env=d.env, timeout=60)  # fmt: skip
+        return p.returncode
+
+    assert confined(str(tmp_path), attack) == 0
+    assert _snapshot(sentinel) == before
+    # the mount point was made inside the container, and the copy went into the volume
+    named = json.loads(d.out("volume", "inspect", "named"))[0]["Mountpoint"]
+    assert os.listdir(named) == ["payload.txt"]
+    d("rm", "-f", "c1", "base")
+    d("volume", "rm", "named")

@@ -8,6 +8,7 @@ the child come back to the parent through a close-on-exec pipe as one line.
 """
 
 import os
+import sys
 
 from dockyard.linux import syscalls as S
 from dockyard.linux.mounts import RootfsSpec
@@ -44,6 +45,7 @@ class InitConfig(Record):
     tty: bool  # a pty of the container's own devpts on 0-2, its controlling terminal
     console_fd: int | None  # tty: a unix socket the pty master is sent back on
     winsize: tuple[int, int] | None  # tty: (rows, cols) to start with
+    rlimits: tuple[tuple[int, int, int], ...]  # (resource, soft, hard) set in the child
     __slots__ = _fields = (
         "argv",
         "env",
@@ -66,6 +68,7 @@ class InitConfig(Record):
         "tty",
         "console_fd",
         "winsize",
+        "rlimits",
     )
     _defaults = {
         "env": ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",),
@@ -88,6 +91,7 @@ class InitConfig(Record):
         "tty": False,
         "console_fd": None,
         "winsize": None,
+        "rlimits": (),
     }
 
 
@@ -134,6 +138,11 @@ def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None) -> Init:
         finally:
             os._exit(127)  # never return into the caller's code in the child
     os.close(w)
+    return _ready(pid, r)
+
+
+def _ready(pid: int, r: int) -> Init:
+    """Wait for the cloned child's "R" on `r` (its setup error raised instead)."""
     first = os.read(r, 1)
     if first == b"R":
         return Init(pid, r)
@@ -149,10 +158,13 @@ def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None) -> Init:
     raise AssertionError("unreachable")
 
 
-def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None) -> None:
+def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None,
+           early: bool = False, late_join=None) -> None:  # fmt: skip
+    """The child's setup; `early`: cloned ahead (`clone_early`), the first steps are done.
+    `late_join`: the cgroup files to join come later, from this call (it blocks until they
+    exist), taken before pivot_root hides them."""
     # Everything this function and its callees import must be imported here, before
     # pivot_root: afterwards the host's Python library is out of reach.
-    import _signal as signal  # the C module: `signal` imports enum
     import fcntl
 
     from dockyard import errors  # noqa: F401 - raised lazily by the calls below
@@ -162,17 +174,15 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
         import _socket  # noqa: F401 - the pty master is sent back after pivot_root
 
         from dockyard.linux import pty  # noqa: F401
-    sc.set_pdeathsig(signal.SIGKILL)
-    # until the exec, pid 1 is our host interpreter: an early `exec` must not open its
-    # /proc/1/exe or mem (execve makes the container's binary dumpable again)
-    sc.set_dumpable(False)
-    for path in cfg.cgroup_join:
-        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-        try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
-    if cfg.loopback and cfg.namespaces & S.CLONE_NEWNET:
+    if not early:
+        _first_steps(sc)
+    _join(cfg.cgroup_join)
+    if cfg.rlimits:
+        import resource
+
+        for res, soft, hard in cfg.rlimits:
+            resource.setrlimit(res, (soft, hard))
+    if cfg.loopback and cfg.namespaces & S.CLONE_NEWNET and not early:
         # here, still privileged and already inside the namespace: no helper process
         from dockyard.linux.loopback import bring_up
 
@@ -183,6 +193,9 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
         sc.setdomainname(cfg.domainname)
     if cfg.rootfs is not None:
         mounts.setup_rootfs(cfg.rootfs, sc, outer_ns)
+    if late_join is not None:
+        _join(late_join())
+    if cfg.rootfs is not None:
         mounts.pivot(cfg.rootfs.rootfs, sc)
     os.chdir(cfg.cwd)
     if cfg.stdio is not None:
@@ -215,6 +228,209 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
         sc.close_range(3, status_fd - 1)
     sc.close_range(status_fd + 1)
     _execvpe(cfg.argv[0], list(cfg.argv), env)
+
+
+def _join(paths) -> None:
+    # "0": this very thread, single-threaded. (Writing another task's pid into `tasks`
+    # takes a lock whose RCU grace period costs ~10 ms; moving oneself does not.)
+    for path in paths:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+
+
+def _first_steps(sc: S.Syscalls) -> None:
+    import _signal as signal  # the C module: `signal` imports enum
+
+    sc.set_pdeathsig(signal.SIGKILL)
+    # until the exec, pid 1 is our host interpreter: an early `exec` must not open its
+    # /proc/1/exe or mem (execve makes the container's binary dumpable again)
+    sc.set_dumpable(False)
+
+
+class EarlyInit:
+    """An init cloned before its config exists (`clone_early`): already in its new
+    namespaces (the costly part of a start), loopback up, waiting for the config."""
+
+    def __init__(self, pid: int, namespaces: int, status_r: int, sock, encode):
+        self.pid = pid
+        self.namespaces = namespaces
+        self._r = status_r
+        self._sock = sock  # an _socket.socket: the config and its descriptors go here
+        self._encode = encode
+
+    def fds(self) -> tuple[int, int]:
+        """The descriptors this side holds (to keep open)."""
+        return self._r, self._sock.fileno()
+
+    def fits(self, cfg: InitConfig) -> bool:
+        """Can it become `cfg`'s init? (Same namespaces; a cgroup v2 directory to start
+        in needs the clone itself.)"""
+        return cfg.namespaces == self.namespaces and cfg.cgroup_fd is None
+
+    def start(self, cfg: InitConfig) -> Init:
+        """Hand it `cfg` (its stdio and console descriptors travel with it) and return once
+        it is set up, as `spawn` does."""
+        self.send(cfg)
+        return self.ready()
+
+    def send(self, cfg: InitConfig, late_cgroup: bool = False) -> None:
+        """Hand it `cfg`: it sets itself up from here (`ready` waits for it). With
+        `late_cgroup`, the cgroup files it joins follow (`send_cgroup`): it waits for them
+        before pivot_root, and meanwhile assembles its root filesystem."""
+        import _socket
+
+        fds = list(dict.fromkeys(fd for fd in (*(cfg.stdio or ()), cfg.console_fd)
+                                 if fd is not None and fd >= 0))  # fmt: skip
+        data = self._encode((fds, cfg, late_cgroup))
+        rights = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in fds)
+        anc = [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)] if fds else []
+        self._send(data, anc)
+        if not late_cgroup:
+            self._sock.close()
+
+    def send_cgroup(self, join_paths) -> None:
+        """The cgroup files for an init sent its config with `late_cgroup`."""
+        self._send(self._encode(tuple(join_paths)), [])
+        self._sock.close()
+
+    def _send(self, data: bytes, anc) -> None:
+        try:
+            self._sock.sendmsg([len(data).to_bytes(8, "little")], anc)
+            self._sock.sendall(data)
+        except OSError:
+            pass  # it died: its error (or its death) is read by `ready`
+
+    def ready(self) -> Init:
+        """Once `send` was called: wait until it is set up, as `spawn` does."""
+        r, self._r = self._r, -1
+        return _ready(self.pid, r)
+
+    def kill(self) -> None:
+        """Given up after `send`: end it."""
+        import _signal as signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.discard()
+
+    def discard(self) -> None:
+        """Not needed after all: it reads end-of-file and exits."""
+        self._sock.close()
+        if self._r >= 0:
+            os.close(self._r)
+            self._r = -1
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def clone_early(namespaces: int, encode, decode, sc: "S.Syscalls | None" = None) -> EarlyInit:
+    """Clone an init into `namespaces` now, before its config exists: it takes the first
+    steps (death signal, not dumpable, lo up in a new network namespace) and waits for
+    `EarlyInit.start`. Its cgroups are joined once the config names them. `encode` and
+    `decode` carry the config (with its records) over the socket, bytes and back."""
+    import _socket
+
+    sc = sc or S.Syscalls()
+    outer_ns = os.readlink("/proc/self/ns/mnt")
+    r, w = os.pipe2(os.O_CLOEXEC)
+    ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+    try:
+        pid = sc.clone(namespaces)
+    except BaseException:
+        for fd in (r, w):
+            os.close(fd)
+        ours.close()
+        theirs.close()
+        raise
+    if pid == 0:
+        try:
+            os.close(r)
+            ours.close()
+            _early_child(namespaces, sc, w, theirs, outer_ns, decode)
+        except BaseException as e:
+            _report(w, e)
+        finally:
+            os._exit(127)
+    os.close(w)
+    theirs.close()
+    return EarlyInit(pid, namespaces, r, ours, encode)
+
+
+def _early_child(namespaces: int, sc: S.Syscalls, status_fd: int, sock, outer_ns: str,
+                 decode) -> None:  # fmt: skip
+    import _signal as signal
+
+    _first_steps(sc)
+    if namespaces & S.CLONE_NEWNET:
+        from dockyard.linux.loopback import bring_up
+
+        bring_up()
+    got = _receive(sock)
+    if got is None:
+        os._exit(0)  # not needed after all
+    data, new_fds = got
+    fds, cfg, late = decode(data)
+    late_join = None
+    if late:
+
+        def late_join():
+            more = _receive(sock)
+            if more is None:
+                raise OSError(5, "the init's cgroup did not come")
+            sock.close()
+            return decode(more[0])
+
+    else:
+        sock.close()
+    if len(new_fds) != len(fds):
+        raise OSError(5, "the init's descriptors did not arrive")
+    moved = dict(zip(fds, new_fds, strict=True))
+    if cfg.stdio is not None:
+        cfg = cfg.replace(stdio=tuple(moved.get(fd, fd) for fd in cfg.stdio))
+    if cfg.console_fd is not None:
+        cfg = cfg.replace(console_fd=moved.get(cfg.console_fd, cfg.console_fd))
+    # cloned while Python ignored SIGPIPE: the container starts with the default
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _child(cfg, sc, status_fd, outer_ns, early=True, late_join=late_join)
+
+
+def _receive(sock) -> "tuple[bytes, list[int]] | None":
+    """The config (length, then bytes) and the descriptors that came with it; None at
+    end-of-file."""
+    import _socket
+
+    head, anc, _flags, _addr = sock.recvmsg(8, _socket.CMSG_SPACE(4 * 4))
+    if not head:
+        return None
+    fds: list[int] = []
+    for level, kind, data in anc:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            n = len(data) // 4
+            fds += [int.from_bytes(data[4 * i : 4 * i + 4], sys.byteorder, signed=True)
+                    for i in range(n)]  # fmt: skip
+    while len(head) < 8:
+        more = sock.recv(8 - len(head))
+        if not more:
+            return None
+        head += more
+    size = int.from_bytes(head, "little")
+    chunks, got = [], 0
+    while got < size:
+        b = sock.recv(min(size - got, 1 << 20))
+        if not b:
+            return None
+        chunks.append(b)
+        got += len(b)
+    for fd in fds:
+        os.set_inheritable(fd, False)
+    return b"".join(chunks), fds
 
 
 def _console(cfg: InitConfig) -> None:

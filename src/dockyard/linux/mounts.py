@@ -207,16 +207,57 @@ def overlay_data(lowerdirs, upperdir: str, workdir: str, volatile: bool) -> str:
 
 
 class _Root:
-    """Mount helpers bound to one rootfs path and one Syscalls instance."""
+    """Mount helpers bound to one rootfs path and one Syscalls instance.
+
+    Targets are opened with openat2(RESOLVE_IN_ROOT) relative to the root: the kernel
+    resolves them as the container will (symlinks and ".." clamped to the root), in one
+    call. Where openat2 is missing or gives up (a racing rename), and to create a missing
+    target, `paths.resolve_in_root` + `open_verified` do the same in Python."""
 
     def __init__(self, root: str, sc: S.Syscalls):
         self.root = root
         self.sc = sc
+        self.fd = -1  # O_PATH of the root (`open`), for openat2
+
+    def open(self) -> None:
+        """Take the root's descriptor: call once the root is mounted."""
+        self.fd = os.open(self.root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def _open_in(self, dest: str) -> int | None:
+        """An O_PATH fd of `dest` through openat2; None when it does not exist; -1 when
+        openat2 cannot answer (the caller resolves in Python)."""
+        import errno
+
+        if self.fd < 0:
+            return -1
+        rel = dest.strip("/") or "."
+        try:
+            return self.sc.openat2(
+                self.fd, rel, os.O_PATH | os.O_CLOEXEC,
+                S.RESOLVE_IN_ROOT | S.RESOLVE_NO_MAGICLINKS,
+            )  # fmt: skip
+        except OSError as e:
+            if e.errno in (errno.ENOENT, errno.ENOTDIR):
+                return None
+            if e.errno in (errno.ENOSYS, errno.EAGAIN, errno.ELOOP, errno.EXDEV, errno.E2BIG,
+                           errno.EINVAL, errno.EPERM):  # fmt: skip
+                return -1
+            raise
 
     def target(self, dest: str, is_dir: bool = True, create: bool = True) -> int | None:
         """A verified O_PATH fd for `dest` inside the root, created when missing (or None)."""
         from dockyard.linux.paths import open_verified, resolve_in_root
 
+        fd = self._open_in(dest)
+        if fd is not None and fd >= 0:
+            return fd
+        if fd is None and not create:
+            return None
         host = resolve_in_root(self.root, dest)
         if not os.path.lexists(host):
             if not create:
@@ -279,12 +320,32 @@ def setup_rootfs(
     """
     sc = sc or S.Syscalls()
     _refuse_outer_namespace(outer_mnt_ns)
-    sc.mount(None, "/", None, S.MS_REC | S.MS_SLAVE)
+    # Private, unless a mount asks to receive (slave) or share events with the host: every
+    # bind is then private at once, as Docker's default rprivate wants, with no remount
+    # each; a slave root, as runc's default, makes each bind a slave of the host's mount.
+    private = _all_private(spec.mounts)
+    sc.mount(None, "/", None, S.MS_REC | (S.MS_PRIVATE if private else S.MS_SLAVE))
     root = os.path.realpath(spec.rootfs)
     _mount_root(spec, root, sc)
     r = _Root(root, sc)
     for d in ("proc", "dev", "sys"):
         _check_system_dir(root, d)
+    r.open()
+    try:
+        _assemble(spec, r, private)
+    finally:
+        r.close()
+    if spec.readonly:
+        sc.mount(None, root, None, S.MS_BIND | S.MS_REMOUNT | S.MS_RDONLY)
+
+
+def _all_private(mounts) -> bool:
+    private = (0, S.MS_PRIVATE, S.MS_PRIVATE | S.MS_REC)
+    return all(parse_options(m.options).propagation in private for m in mounts)
+
+
+def _assemble(spec: RootfsSpec, r: "_Root", private: bool) -> None:
+    sc, root = r.sc, r.root
     nse = S.MS_NOSUID | S.MS_NOEXEC | S.MS_NODEV
     r.mount("proc", "/proc", "proc", nse)
     if spec.sysctls:  # before /proc/sys turns read-only, in the new namespaces
@@ -292,9 +353,11 @@ def setup_rootfs(
     _setup_dev(spec, r)
     _mount_sys(r)
     for m in sorted(spec.mounts, key=lambda m: m.destination.rstrip("/").count("/")):
-        _user_mount(r, m)
+        _user_mount(r, m, private)
+    # our own /dev tmpfs (the image's /dev was checked to be a plain directory)
+    null = os.path.join(root, "dev", "null")
     for p in spec.masked_paths:
-        _mask(r, p)
+        _mask(r, p, null)
     for p in spec.readonly_paths:
         fd = r.target(p, create=False)
         if fd is None:
@@ -305,8 +368,6 @@ def setup_rootfs(
         finally:
             os.close(fd)
         r.remount(p, S.MS_RDONLY | nse)
-    if spec.readonly:
-        sc.mount(None, root, None, S.MS_BIND | S.MS_REMOUNT | S.MS_RDONLY)
 
 
 def _refuse_outer_namespace(outer: str | None) -> None:
@@ -374,7 +435,10 @@ def _setup_dev(spec: RootfsSpec, r: _Root) -> None:
 
     sc = r.sc
     r.mount("tmpfs", "/dev", "tmpfs", S.MS_NOSUID | S.MS_STRICTATIME, "mode=755,size=65536k")
-    dev = r.host("/dev")
+    # our fresh tmpfs on the image's /dev, a plain directory (`_check_system_dir`)
+    dev = os.path.join(r.root, "dev")
+    for d in ("pts", "shm", "mqueue"):
+        os.mkdir(os.path.join(dev, d), 0o755)
     for d in spec.devices:
         path = os.path.join(dev, d.name)
         if spec.bind_devices:
@@ -406,7 +470,7 @@ def _mount_sys(r: _Root) -> None:
         r.mount("/sys", "/sys", None, S.MS_BIND | S.MS_REC | flags)
 
 
-def _user_mount(r: _Root, m: Mount) -> None:
+def _user_mount(r: _Root, m: Mount, private_root: bool = False) -> None:
     from dockyard.errors import InvalidArgument, NotFound
 
     if not m.destination.startswith("/"):
@@ -419,7 +483,8 @@ def _user_mount(r: _Root, m: Mount) -> None:
             raise NotFound(f"bind source path does not exist: {m.source}")
         flags = S.MS_BIND | (S.MS_REC if opts.recursive else 0) | opts.flags
         r.mount(m.source, m.destination, None, flags, is_dir=os.path.isdir(m.source))
-        r.propagate(m.destination, opts.propagation or (S.MS_PRIVATE | S.MS_REC))
+        if not private_root:  # (under a private root the bind is private already)
+            r.propagate(m.destination, opts.propagation or (S.MS_PRIVATE | S.MS_REC))
     elif m.type == "tmpfs":
         r.mount("tmpfs", m.destination, "tmpfs", opts.flags, opts.data or None)
         if opts.propagation:
@@ -445,18 +510,22 @@ def _write_sysctls(root: str, sysctls) -> None:
             os.close(fd)
 
 
-def _mask(r: _Root, path: str) -> None:
+def _mask(r: _Root, path: str, null: str) -> None:
+    """Hide `path`: an empty read-only tmpfs over a directory, `null` (the container's
+    /dev/null) over anything else."""
     import stat
 
-    host = r.host(path)
-    try:
-        st = os.lstat(host)
-    except (FileNotFoundError, NotADirectoryError):
+    fd = r.target(path, create=False)
+    if fd is None:
         return
-    if stat.S_ISDIR(st.st_mode):
-        r.mount("tmpfs", path, "tmpfs", S.MS_RDONLY, "size=0", create=False)
-    else:
-        r.mount(r.host("/dev/null"), path, None, S.MS_BIND, create=False)
+    try:
+        at = f"/proc/self/fd/{fd}"
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            r.sc.mount("tmpfs", at, "tmpfs", S.MS_RDONLY, "size=0")
+        else:
+            r.sc.mount(null, at, None, S.MS_BIND)
+    finally:
+        os.close(fd)
 
 
 def pivot(rootfs: str, sc: "S.Syscalls | None" = None) -> None:

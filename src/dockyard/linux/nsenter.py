@@ -46,9 +46,13 @@ class ExecConfig(Record):
     winsize: tuple[int, int] | None  # tty: (rows, cols) to start with
     detach: bool  # the middle process does not wait
     namespaces: tuple[str, ...]
+    # the command runs on when the caller dies (Docker's exec: killing the client leaves
+    # it running); else the caller's death kills it (health probes, killed at a timeout)
+    outlive_caller: bool
     __slots__ = _fields = (
         "init_pid", "argv", "env", "cwd", "user", "caps", "no_new_privs", "seccomp_bpf",
         "cgroup_join", "stdio", "tty", "console_fd", "winsize", "detach", "namespaces",
+        "outlive_caller",
     )  # fmt: skip
     _defaults = {
         "env": (),
@@ -63,6 +67,7 @@ class ExecConfig(Record):
         "winsize": None,
         "detach": False,
         "namespaces": NAMESPACES,
+        "outlive_caller": False,
     }
 
 
@@ -158,7 +163,7 @@ def _middle(cfg: ExecConfig, sc: S.Syscalls, ns_fds: list[int], status_fd: int, 
     # out of the caller's session: a terminal's ^C goes to the container's process only
     # through its own tty (or `kill`), as with Docker's exec
     os.setsid()
-    if not (cfg.detach or cfg.tty):  # a tty's user may detach: the command runs on
+    if not (cfg.detach or cfg.tty or cfg.outlive_caller):  # a tty's user may detach
         sc.set_pdeathsig(signal.SIGKILL)
     if cfg.detach and os.fork() != 0:
         # the caller reaps us now; our child stays the command's parent and reaps it (the

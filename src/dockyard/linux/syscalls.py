@@ -69,6 +69,10 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 CLONE_INTO_CGROUP = 0x200000000
 _NR_CLONE3 = 435  # the same on every architecture
+_NR_OPENAT2 = 437  # the same on every architecture
+# openat2(2) resolve flags
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_IN_ROOT = 0x10
 SECCOMP_SET_MODE_FILTER = 1
 SECCOMP_FILTER_FLAG_TSYNC = 1
 CLOSE_RANGE_CLOEXEC = 4
@@ -344,6 +348,22 @@ class Syscalls:
         )
         if rc != 0:
             _raise("seccomp(SECCOMP_SET_MODE_FILTER)")
+
+    def openat2(self, dirfd: int, path: str, flags: int, resolve: int, mode: int = 0) -> int:
+        """openat2(2): open `path` relative to `dirfd` under the `resolve` restrictions
+        (RESOLVE_IN_ROOT: as if `dirfd` were the root, symlinks and ".." included)."""
+        import ctypes
+
+        how = (ctypes.c_uint64 * 3)(flags, mode, resolve)
+        libc = self._lib()
+        libc.syscall.restype = ctypes.c_long
+        fd = libc.syscall(
+            ctypes.c_long(_NR_OPENAT2), ctypes.c_int(dirfd), os.fsencode(path), how,
+            ctypes.c_size_t(24),
+        )  # fmt: skip
+        if fd < 0:
+            _raise(f"openat2 {path}")
+        return fd
 
     def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
         import ctypes

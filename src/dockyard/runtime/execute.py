@@ -27,9 +27,10 @@ class ExecFailed(Exception):
 def prepare(
     config, cid: str, argv, env=(), user: str | None = None, workdir: str | None = None,
     privileged: bool = False, tty: bool = False, stdio=(-1, -1, -1), detach: bool = False,
-    winsize: tuple[int, int] | None = None,
+    winsize: tuple[int, int] | None = None, outlive_caller: bool = False,
 ):  # fmt: skip
-    """The `ExecConfig` for `argv` in container `cid` (and the user resolver)."""
+    """The `ExecConfig` for `argv` in container `cid` (and the user resolver).
+    `outlive_caller`: the command runs on if this process dies (Docker's `exec` client)."""
     from dockyard.linux import nsenter
     from dockyard.runtime import spec as S
     from dockyard.runtime.launch import cgroup_name
@@ -68,6 +69,7 @@ def prepare(
         tty=tty,
         winsize=winsize,
         detach=detach,
+        outlive_caller=outlive_caller,
         namespaces=tuple(n for n in nsenter.NAMESPACES if n != "net" or spec.network != "host"),
     )
     return rec, cfg
@@ -177,6 +179,18 @@ def wait(proc) -> int:
     return _reap(proc.pid)
 
 
+class RunResult:
+    """What `run_in_full` saw: the exit code, the first 4096 bytes of stdout+stderr, and
+    whether there was more (Docker's health log then adds "...")."""
+
+    __slots__ = ("exit_code", "output", "truncated")
+
+    def __init__(self, exit_code: int, output: bytes, truncated: bool = False):
+        self.exit_code = exit_code
+        self.output = output
+        self.truncated = truncated
+
+
 def run_in(
     config, cid: str, argv: list[str], env: tuple[str, ...] = (), user: str | None = None,
     workdir: str | None = None, timeout: float | None = None,
@@ -185,6 +199,15 @@ def run_in(
 
     On `timeout` (seconds) the process is killed and the code is -1. Raises Conflict when
     the container is not running, NotFound when unknown."""
+    r = run_in_full(config, cid, argv, env, user, workdir, timeout)
+    return r.exit_code, r.output
+
+
+def run_in_full(
+    config, cid: str, argv: list[str], env: tuple[str, ...] = (), user: str | None = None,
+    workdir: str | None = None, timeout: float | None = None,
+) -> RunResult:  # fmt: skip
+    """`run_in`, telling also whether the output went past the first 4096 bytes."""
     import time
 
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
@@ -195,7 +218,8 @@ def run_in(
             try:
                 proc = start(cfg)
             except ExecFailed as e:
-                return e.exit_code, str(e).encode()[:OUTPUT_LIMIT]
+                msg = str(e).encode()
+                return RunResult(e.exit_code, msg[:OUTPUT_LIMIT], len(msg) > OUTPUT_LIMIT)
         finally:
             os.close(null)
             os.close(out_w)
@@ -203,15 +227,17 @@ def run_in(
         out, code = _collect(out_r, proc.pid, deadline)
     finally:
         os.close(out_r)
-    return code, out
+    return RunResult(code, out[:OUTPUT_LIMIT], len(out) > OUTPUT_LIMIT)
 
 
 def _collect(out_r: int, pid: int, deadline: float | None) -> tuple[bytes, int]:
     """Read the output until the process exits (a background child holding the pipe
-    does not keep us), or kill it at the deadline."""
+    does not keep us), or kill it at the deadline. Up to one byte past the limit is kept:
+    the caller's sign that there was more."""
     import select
     import time
 
+    keep = OUTPUT_LIMIT + 1
     pidfd = os.pidfd_open(pid)
     buf = bytearray()
     poller = select.poll()
@@ -225,27 +251,27 @@ def _collect(out_r: int, pid: int, deadline: float | None) -> tuple[bytes, int]:
             if not ready and deadline is not None and time.monotonic() >= deadline:
                 os.kill(pid, 9)  # the command follows: its parent-death signal
                 _reap(pid)
-                return bytes(buf[:OUTPUT_LIMIT]), -1
+                return bytes(buf[:keep]), -1
             for fd, _ev in ready:
                 if fd == out_r and reading:
                     data = os.read(out_r, 65536)
                     if not data:
                         reading = False
                         poller.unregister(out_r)
-                    elif len(buf) < OUTPUT_LIMIT:
+                    elif len(buf) < keep:
                         buf += data
                 elif fd == pidfd:
                     code = _reap(pid)
                     if reading:
                         os.set_blocking(out_r, False)
                         try:
-                            while len(buf) < OUTPUT_LIMIT:
+                            while len(buf) < keep:
                                 data = os.read(out_r, 65536)
                                 if not data:
                                     break
                                 buf += data
                         except BlockingIOError:
                             pass
-                    return bytes(buf[:OUTPUT_LIMIT]), code
+                    return bytes(buf[:keep]), code
     finally:
         os.close(pidfd)

@@ -23,7 +23,32 @@ def main(argv: list[str]) -> int:
     return _finish(root, state_dir, cid)
 
 
-def _finish(root: str, state_dir: str, cid: str) -> int:
+def _finish(root: str, state_dir: str, cid: str, removed_fd: int = -1, store=None) -> int:
+    """`removed_fd`: closed once a --rm container's record is gone (its attached client
+    returns then), else at the end. `store`: a `ContainerStore` opened ahead (closed here)."""
+    removed = _Once(removed_fd)
+    try:
+        return _finish_and_tidy(root, state_dir, cid, removed, store)
+    finally:
+        removed.close()
+
+
+class _Once:
+    """A descriptor closed exactly once."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _finish_and_tidy(root: str, state_dir: str, cid: str, removed: _Once, store) -> int:
     from dockyard.config import Config
     from dockyard.linux.cgroups import detect
     from dockyard.runtime import restart
@@ -36,11 +61,16 @@ def _finish(root: str, state_dir: str, cid: str) -> int:
     lay = layout(config.containers_dir, cid)
     from dockyard.errors import NotFound
 
-    store = ContainerStore(config.metadata_path)
+    if store is None:
+        store = ContainerStore(config.metadata_path)
     try:
-        apply_exit(store, store.get(cid), lay.dir)
         rec = store.get(cid)
         spec = from_json(rec.spec)
+        # --rm, this run's exit: the record goes at once, with no exit recorded first
+        gone = spec.auto_remove and _exit_of(rec, lay.dir)
+        if not gone:
+            apply_exit(store, rec, lay.dir)
+            rec = store.get(cid)
         if spec.auto_remove:
             if spec.volumes:  # Docker's --rm takes the anonymous volumes along
                 from dockyard.runtime import volumes as V
@@ -48,6 +78,7 @@ def _finish(root: str, state_dir: str, cid: str) -> int:
                 V.release(config.metadata_path, config.volumes_dir, cid, V.anonymous_names(spec))
             # the record first, with this connection: `run --rm` returns once it is gone
             store.delete(cid)
+            removed.close()
     except NotFound:
         return 0  # removed meanwhile (rm -f); its remover cleaned up
     finally:
@@ -59,8 +90,14 @@ def _finish(root: str, state_dir: str, cid: str) -> int:
     if spec.auto_remove:
         if os.path.isdir(lay.dir):
             from dockyard.runtime.cleanup import remove_dir
+            from dockyard.runtime.exitwaiters import drain
 
-            remove_dir(lay.dir)
+            held = drain(lay.dir)  # every `wait` has read the exit file first
+            try:
+                remove_dir(lay.dir)
+            finally:
+                if held >= 0:
+                    os.close(held)
         return 0
     stopped = os.path.exists(restart.stopped_path(lay.dir))
     if rec.state != "exited" or not restart.should_restart(
@@ -100,10 +137,22 @@ def _restart(config, rec, wait: float) -> int:
     return 0
 
 
-def run(root: str, state_dir: str, cid: str) -> int:
+def _exit_of(rec, container_dir: str) -> bool:
+    """Is the exit file there, written by this run's supervisor, for a live record?"""
+    from dockyard.runtime.supervisor import read_exit
+
+    ex = read_exit(container_dir)
+    return (
+        ex is not None
+        and rec.state in ("running", "paused")
+        and (ex[0], ex[1]) == (rec.sup_pid, rec.sup_start)
+    )
+
+
+def run(root: str, state_dir: str, cid: str, removed_fd: int = -1, store=None) -> int:
     """`main`, with a failure noted next to the container's log (nobody else listens)."""
     try:
-        return _finish(root, state_dir, cid)
+        return _finish(root, state_dir, cid, removed_fd, store)
     except BaseException:
         import traceback
 

@@ -13,8 +13,11 @@ of the container's root and calls the work function with it:
 - "write": a stopped container's overlay mounted read-write (upper + work) in the child's
   private mount namespace, so copy-up and whiteouts are overlayfs's own.
 
-With `binds`, a stopped container's bind mounts are bound over its overlay too (read-only
-in "view"), so `cp` sees and writes what its processes would.
+With `binds`, a stopped container's bind mounts and volumes are bound over its overlay too
+(read-only in "view"), so `cp` sees and writes what its processes would. A mount point
+the overlay lacks (a container never started) is made first, as its start would: in the
+upper dir ("write"), or in a scratch tmpfs upper that dies with the child ("view", whose
+overlay is then made read-only).
 
 The host's mount table never changes: the mount dies with the child. Every path below the
 root descriptor is then resolved by the caller with openat walks clamped inside it
@@ -155,23 +158,35 @@ def _enter(target: Target, mode: str) -> int:
     sc.unshare(S.CLONE_NEWNS)
     # nothing mounted from here on may reach the host's mount table
     sc.mount(None, "/", None, S.MS_REC | S.MS_PRIVATE)
-    if mode == VIEW:
-        _mount_overlay(sc, (target.upper, *target.lowers), "", "", target.mountpoint, True)
+    root = target.mountpoint
+    if mode == VIEW and target.binds:
+        # mount points may be missing: a scratch upper on a tmpfs of this namespace only
+        sc.mount("tmpfs", root, "tmpfs", S.MS_NOSUID | S.MS_NODEV, "mode=0700")
+        scratch = [os.path.join(root, n) for n in ("u", "w", "r")]
+        for d in scratch:
+            os.mkdir(d, 0o755)
+        _mount_overlay(sc, (target.upper, *target.lowers), scratch[0], scratch[1], scratch[2],
+                       False)  # fmt: skip
+        root = scratch[2]
+    elif mode == VIEW:
+        _mount_overlay(sc, (target.upper, *target.lowers), "", "", root, True)
     elif mode == WRITE:
-        _mount_overlay(sc, target.lowers, target.upper, target.work, target.mountpoint, False)
+        _mount_overlay(sc, target.lowers, target.upper, target.work, root, False)
     else:
         from dockyard.errors import InvalidArgument
 
         raise InvalidArgument(f"unknown access mode {mode!r}")
     for dest, source, readonly in sorted(target.binds, key=lambda b: b[0].count("/")):
-        _bind(sc, target.mountpoint, dest, source, readonly or mode == VIEW)
-    return os.open(target.mountpoint, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        _bind(sc, root, dest, source, readonly or mode == VIEW)
+    if mode == VIEW and target.binds:
+        sc.mount(None, root, None, S.MS_BIND | S.MS_REMOUNT | S.MS_RDONLY)
+    return os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
 
 
 def _bind(sc, root: str, dest: str, source: str, readonly: bool) -> None:
-    """Bind `source` on `dest` inside the mounted root, if `dest` is there already (a
-    mount point its last start made) and of the same kind; the target is resolved inside
-    the root and named to mount(2) through its descriptor."""
+    """Bind `source` on `dest` inside the mounted root, if `dest` is there (made, with its
+    parents, when missing, as a start makes its mount points) and of the same kind; the
+    target is resolved inside the root and named to mount(2) through its descriptor."""
     import stat
 
     from dockyard.archive.rootdir import RootDir
@@ -186,12 +201,19 @@ def _bind(sc, root: str, dest: str, source: str, readonly: bool) -> None:
         return  # the source is gone: its start would fail, cp sees the mount point only
     flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
     with RootDir(root) as r:
-        got = r.open_dir(parts[:-1])
+        try:
+            got = r.open_dir(parts[:-1], create=True)
+        except OSError:  # a read-only place (under a read-only bind): left as it is
+            return
         if got is None:
             return
         pfd, name = got[0], parts[-1]
         try:
             fd = os.open(name, flags, dir_fd=pfd)
+        except FileNotFoundError:
+            fd = _make_mount_point(pfd, name, stat.S_ISDIR(src_st.st_mode), flags)
+            if fd < 0:
+                return
         except OSError:
             return
         try:
@@ -208,6 +230,20 @@ def _bind(sc, root: str, dest: str, source: str, readonly: bool) -> None:
                 sc.mount(None, f"/proc/self/fd/{fd}", None, S.MS_BIND | S.MS_REMOUNT | S.MS_RDONLY)
             finally:
                 os.close(fd)
+
+
+def _make_mount_point(pfd: int, name: str, is_dir: bool, flags: int) -> int:
+    """A new empty directory (or file, for a file's bind) `name` in `pfd`, opened with
+    `flags`; -1 when it cannot be made."""
+    try:
+        if is_dir:
+            os.mkdir(name, 0o755, dir_fd=pfd)
+        else:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                             | os.O_CLOEXEC, 0o644, dir_fd=pfd))  # fmt: skip
+        return os.open(name, flags, dir_fd=pfd)
+    except OSError:
+        return -1
 
 
 def _live_root(pid: int, cgroup: str) -> int:

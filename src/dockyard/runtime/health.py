@@ -32,10 +32,11 @@ class Result:
         self.output = output
 
 
-def cap_output(data: bytes) -> str:
-    """The first 4096 bytes of a probe's output, "..." added when there was more."""
+def cap_output(data: bytes, truncated: bool = False) -> str:
+    """The first 4096 bytes of a probe's output, "..." added when there was more (more
+    in `data`, or `truncated`: the reader dropped the rest)."""
     text = data[:MAX_OUTPUT].decode("utf-8", errors="replace")
-    return text + "..." if len(data) > MAX_OUTPUT else text
+    return text + "..." if truncated or len(data) > MAX_OUTPUT else text
 
 
 class State:

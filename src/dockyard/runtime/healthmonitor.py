@@ -117,7 +117,7 @@ def _wait_exit(pidfd: int, delay_ns: int) -> bool:
 
 
 class Probe:
-    """Runs the container's check inside it through `runtime.execute.run_in`."""
+    """Runs the container's check inside it through `runtime.execute.run_in_full`."""
 
     def __init__(self, config, cid: str, spec):
         from dockyard.runtime.healthconfig import probe_argv
@@ -131,16 +131,17 @@ class Probe:
         import time
 
         from dockyard.runtime import health
-        from dockyard.runtime.execute import run_in
+        from dockyard.runtime.execute import run_in_full
         from dockyard.runtime.healthconfig import go_duration
 
         start = time.time_ns()
         try:
             # the container's env, user and working directory, as Docker's probes
-            code, out = run_in(self.cfg, self.cid, list(self.argv), timeout=timeout_ns / 1e9)
+            r = run_in_full(self.cfg, self.cid, list(self.argv), timeout=timeout_ns / 1e9)
         except Exception as e:  # could not run (paused, gone): Docker records -1, the error
             return health.Result(start, time.time_ns(), -1, str(e))
-        text = health.cap_output(out or b"")
+        code = r.exit_code
+        text = health.cap_output(r.output or b"", r.truncated)
         if code == -1:  # killed at the timeout
             msg = f"Health check exceeded timeout ({go_duration(timeout_ns)})"
             text = f"{msg}: {text}" if text else msg

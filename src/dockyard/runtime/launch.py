@@ -151,9 +151,10 @@ class Prefork(Record):
     status_w: int
     barrier_r: int
     result_w: int
+    middle: int  # the first fork, exiting at once: reaped when the plan goes (or not)
     __slots__ = _fields = (
         "plan_w", "sqlite_ok", "status_r", "barrier_w", "result_r", "status_w", "barrier_r",
-        "result_w",
+        "result_w", "middle",
     )  # fmt: skip
 
 
@@ -178,12 +179,21 @@ def prefork(attach=None, db_path: str = "") -> Prefork:
                 from dockyard.runtime import supervisor as SUP
 
                 keep = {plan_r, status_w, barrier_r, result_w, *(attach or ())}
-                SUP.supervise_planned(plan_r, keep, sqlite_ok and attach is not None)
+                SUP.supervise_planned(plan_r, keep)
         finally:
             os._exit(0)
-    os.waitpid(pid, 0)
+    # not reaped here: it exits while the caller goes on (`_reap`)
     os.close(plan_r)
-    return Prefork(plan_w, sqlite_ok, status_r, barrier_w, result_r, status_w, barrier_r, result_w)
+    return Prefork(
+        plan_w, sqlite_ok, status_r, barrier_w, result_r, status_w, barrier_r, result_w, pid
+    )
+
+
+def _reap(pre: Prefork) -> None:
+    try:
+        os.waitpid(pre.middle, 0)
+    except ChildProcessError:
+        pass
 
 
 def _has_open(db_path: str) -> bool:
@@ -209,15 +219,19 @@ def cancel(pre: Prefork) -> None:
                 os.close(fd)
             except OSError:
                 pass
+    _reap(pre)
 
 
 def start(
     store, rec, spec, lay: Layout, cfg, driver, config, attach=None,
     from_states: tuple[str, ...] = ("created", "exited"), pre: Prefork | None = None,
-    detach_keys: bytes = b"",
+    detach_keys: bytes = b"", lowerdirs=(), bpf: bytes | None = None,
 ) -> Started:  # fmt: skip
     """Fork the supervisor for `rec` (or hand the plan to `pre`, which this consumes) and
     return once the container has exec'd.
+
+    `cfg` None (with `pre`): the supervisor builds the init config from `spec`,
+    `lowerdirs` and `bpf`, and makes the cgroup (`driver` None: it detects its own).
 
     The record moves to running only from `from_states` (a policy restart passes
     ("restarting",), so a user's stop during the back-off wins)."""
@@ -244,6 +258,9 @@ def start(
             tty=spec.tty,
             open_stdin=spec.open_stdin,
             detach_keys=detach_keys,
+            spec=spec if init is None else None,
+            lowerdirs=tuple(lowerdirs) if init is None else (),
+            bpf=bpf if init is None else None,
         )
 
     if pre is not None:
@@ -256,7 +273,7 @@ def start(
 
             _unlink_exit(SUP.exit_path(lay.dir))
             # our cgroup descriptor does not exist in the supervisor: it opens its own
-            init = cfg.replace(cgroup_fd=None) if cfg.cgroup_fd is not None else cfg
+            init = cfg.replace(cgroup_fd=None) if cfg and cfg.cgroup_fd is not None else cfg
             data = handoff.dumps(plan_for(init, status_w, barrier_r, result_w))
         except BaseException:
             cancel(pre)
@@ -268,6 +285,7 @@ def start(
             _write_all(pre.plan_w, data)
         finally:
             os.close(pre.plan_w)
+            _reap(pre)
     else:
         _unlink_exit(SUP.exit_path(lay.dir))
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
@@ -288,7 +306,7 @@ def start(
     for fd in (status_w, barrier_r, result_w):
         if fd >= 0:
             os.close(fd)
-    if cfg.cgroup_fd is not None:
+    if cfg is not None and cfg.cgroup_fd is not None:
         os.close(cfg.cgroup_fd)
     import time
 
@@ -373,9 +391,17 @@ def wait_result(result_r: int) -> int | None:
     return None
 
 
-def read_result(result_r: int) -> str:
+def read_result(result_r: int, until_eof: bool = False) -> str:
     """The supervisor's answer on the result pipe, which this closes: "C<code>" when the
-    container exited, "D" when the client typed its detach keys, "" if it died first."""
+    container exited, "D" when the client typed its detach keys, "" if it died first.
+
+    `until_eof` (--rm): after "C", wait for the end of the pipe too: the supervisor holds
+    it until the container's record is gone."""
     line = _line(result_r)
-    os.close(result_r)
+    try:
+        if until_eof and line.startswith("C"):
+            while os.read(result_r, 64):
+                pass
+    finally:
+        os.close(result_r)
     return line

@@ -124,4 +124,11 @@ def _remove(db_path: str, rec, container_dir: str) -> None:
         # the data root's layout (Config): volumes/ sits beside metadata.db
         volumes_dir = os.path.join(os.path.dirname(db_path), "volumes")
         V.release(db_path, volumes_dir, rec.id, V.anonymous_names(spec))
-    cleanup.remove_container(db_path, rec.id, container_dir)
+    from dockyard.runtime.exitwaiters import drain
+
+    held = drain(container_dir)  # every `wait` has read the exit file first
+    try:
+        cleanup.remove_container(db_path, rec.id, container_dir)
+    finally:
+        if held >= 0:
+            os.close(held)

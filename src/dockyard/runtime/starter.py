@@ -59,35 +59,50 @@ def _compile(root: str, spec) -> str:
 
 
 def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("created", "exited"),
-          pre=None, detach_keys: bytes = b""):  # fmt: skip
+          pre=None, detach_keys: bytes = b"", spec=None):  # fmt: skip
     """Start `rec` (already checked by the caller); returns `launch.Started`. `pre`: a
-    supervisor already forked (`launch.prefork`), consumed here."""
+    supervisor already forked (`launch.prefork`), consumed here: it makes the cgroup and the
+    init's config itself, beside the init's own start. `spec`: the record's spec, when the
+    caller has it decoded already. `driver`: the cgroup driver, or a callable returning it
+    (a forked supervisor detects its own)."""
     from dockyard.runtime import launch
 
     try:
-        spec, bpf = spec_and_bpf(config, rec)
+        spec, bpf = spec_and_bpf(config, rec, spec)
         lay = launch.layout(config.containers_dir, rec.id)
-        join, cg_fd = launch.prepare_cgroup(driver, rec.id, spec)
+        if pre is None:
+            driver = _driver(driver)
+            join, cg_fd = launch.prepare_cgroup(driver, rec.id, spec)
     except BaseException:
         if pre is not None:
             launch.cancel(pre)
         raise
     handed = False
+    lock = -1
     try:
-        cfg = launch.init_config(spec, lay, lowerdirs, bpf, join, cg_fd)
+        # with `pre`, the supervisor builds it
+        cfg = launch.init_config(spec, lay, lowerdirs, bpf, join, cg_fd) if pre is None else None
         if not (attach is not None and spec.open_stdin):
             attach = None if attach is None else (-1, attach[1], attach[2])
+        # wait for a cp into the stopped container or a commit (runtime.containerlock), and
+        # hold them off until it runs: its upper dir is never mounted read-write twice
+        lock = os.open(os.path.join(lay.dir, "lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        os.lockf(lock, os.F_LOCK, 0)
         handed = True  # launch.start owns `pre` from here, on every path
         started = launch.start(
-            store, rec, spec, lay, cfg, driver, config, attach, from_states, pre, detach_keys
-        )
+            store, rec, spec, lay, cfg, driver if pre is None else None, config, attach,
+            from_states, pre, detach_keys, lowerdirs=lowerdirs, bpf=bpf,
+        )  # fmt: skip
     except BaseException:
         if pre is not None and not handed:
             launch.cancel(pre)
         from dockyard.runtime.cleanup import remove_cgroup
 
-        remove_cgroup(driver, launch.cgroup_name(rec.id))
+        remove_cgroup(_driver(driver), launch.cgroup_name(rec.id))
         raise
+    finally:
+        if lock >= 0:
+            os.close(lock)  # drops the lock
     if spec.healthcheck is not None:  # its monitor, started with every start and restart
         from dockyard.runtime.healthmonitor import start_for
 
@@ -95,13 +110,19 @@ def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("crea
     return started
 
 
-def spec_and_bpf(config, rec):
-    """The record's spec and its seccomp BPF bytes (None when unconfined), compiled again
-    if the cache was cleared."""
-    from dockyard.linux.seccomp import cache
-    from dockyard.runtime.containerspec import from_json
+def _driver(driver):
+    return driver() if callable(driver) else driver
 
-    spec = from_json(rec.spec)
+
+def spec_and_bpf(config, rec, spec=None):
+    """The record's spec (`spec`, if decoded already) and its seccomp BPF bytes (None when
+    unconfined), compiled again if the cache was cleared."""
+    from dockyard.linux.seccomp import cache
+
+    if spec is None:
+        from dockyard.runtime.containerspec import from_json
+
+        spec = from_json(rec.spec)
     bpf = None
     if spec.seccomp != "unconfined":
         bpf = cache.read(spec.seccomp_bpf)

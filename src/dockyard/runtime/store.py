@@ -6,15 +6,11 @@ migrate first. Lifecycle changes are compare-and-set (`UPDATE ... WHERE state IN
 so two processes racing on one container cannot both win a move.
 """
 
-try:
-    # the C module the `sqlite3` package wraps: the package adds only date/time adapters
-    # (unused here) and imports `datetime` for them, ~1.5 ms on every `ps` and `run`
-    import _sqlite3 as sqlite3
-except ImportError:  # pragma: no cover - an interpreter without the split
-    import sqlite3
-
 from dockyard.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
 from dockyard.linux.record import Record
+from dockyard.runtime.sqlitemod import load as _load_sqlite
+
+sqlite3 = _load_sqlite()
 
 CONTAINERS_SCHEMA = 2
 COLUMNS = (

@@ -51,6 +51,11 @@ class Plan(Record):
     tty: bool  # a pty: the master here, the container's own slave on its 0-2
     open_stdin: bool  # -i: the container's stdin stays open for clients (a pipe or the pty)
     detach_keys: bytes  # the starting client's (b"": ctrl-p ctrl-q)
+    # `init` None: the supervisor builds it from these, and makes the cgroup itself (with
+    # `driver` None, detected here)
+    spec: object  # runtime.containerspec.ContainerSpec
+    lowerdirs: tuple[str, ...]
+    bpf: bytes | None
     __slots__ = _fields = (
         "cid",
         "root",
@@ -71,8 +76,14 @@ class Plan(Record):
         "tty",
         "open_stdin",
         "detach_keys",
+        "spec",
+        "lowerdirs",
+        "bpf",
     )
-    _defaults = {"sqlite_ok": False, "tty": False, "open_stdin": False, "detach_keys": b""}
+    _defaults = {
+        "sqlite_ok": False, "tty": False, "open_stdin": False, "detach_keys": b"",
+        "spec": None, "lowerdirs": (), "bpf": None,
+    }  # fmt: skip
 
 
 def proc_start_time(pid: int) -> str:
@@ -100,18 +111,22 @@ def supervise(plan: Plan) -> None:
         os._exit(code)
 
 
-def supervise_planned(plan_r: int, keep: set[int], finish_here: bool = False) -> None:
+def supervise_planned(plan_r: int, keep: set[int]) -> None:
     """Run in a supervisor forked ahead of its plan (`launch.prefork`); never returns.
 
     Warms up while the launcher works (the imports and libc the start needs, in the
-    container init's too: it is cloned from here), then reads the plan; end-of-file
-    without one means the launcher gave up. `finish_here`: it will finish the container
-    itself (attached, sqlite allowed), so the finisher's imports are warmed up too."""
+    container init's too: it is cloned from here) and clones the init ahead
+    (`initstart.clone_early`), then reads the plan; end-of-file without one means the launcher gave
+    up."""
     code = 1
     try:
         os.setsid()
         _keep_only(keep)
-        sc = _warm_up(finish_here)
+        sc = _warm_up()
+        from dockyard.runtime import initstart
+
+        early = initstart.clone_early(sc)
+        driver = initstart.detect()
         chunks = []
         while True:
             b = os.read(plan_r, 65536)
@@ -127,7 +142,7 @@ def supervise_planned(plan_r: int, keep: set[int], finish_here: bool = False) ->
     except BaseException:
         os._exit(code)
     try:
-        _run(plan, sc)
+        _run(plan, sc, early, driver)
         code = 0
     except BaseException as e:
         _say(plan.status_w, f"E125:{type(e).__name__}: {e}")
@@ -148,19 +163,24 @@ def _warm_up(finish_here: bool = False):
     from dockyard.linux import init as _init  # noqa: F401
     from dockyard.linux import syscalls as S
     from dockyard.linux.cgroups import v1, v2  # noqa: F401 - the plan's driver
-    from dockyard.runtime import attachio, handoff, jsonlog  # noqa: F401
+
+    # (containerspec: the plan's spec)
+    from dockyard.runtime import attachio, containerspec, handoff, initstart, jsonlog  # noqa: F401
 
     sc = S.Syscalls()
     sc.prepare()
     if finish_here:
-        # `run --rm` waits for the finisher to remove the record: what it imports (sqlite
-        # above all, ~4 ms) is loaded now, while the client still creates the container.
-        # (a detached supervisor finishes in a fresh interpreter; a client with the
-        # database already open gets a finisher started ahead)
-        from dockyard.runtime import finish
-
-        finish.warm_up()
+        _warm_up_finish()
     return sc
+
+
+def _warm_up_finish() -> None:
+    # `run --rm` waits for the finisher to remove the record: what it imports (sqlite
+    # above all) is loaded ahead. (A detached supervisor finishes in a fresh interpreter;
+    # a client with the database already open gets a finisher started ahead.)
+    from dockyard.runtime import finish
+
+    finish.warm_up()
 
 
 def _note(plan: Plan, e: BaseException) -> None:
@@ -196,10 +216,14 @@ def _keep_only(keep: set[int]) -> None:
                 pass
 
 
-def _run(plan: Plan, sc=None) -> None:
+def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
     import _signal as signal  # the C module: `signal` imports enum
 
-    from dockyard.linux import init as I
+    from dockyard.runtime import initstart
+
+    make_cgroup = plan.init is None
+    if make_cgroup:
+        plan = initstart.complete(plan, driver)
 
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     attach = plan.attach
@@ -217,6 +241,8 @@ def _run(plan: Plan, sc=None) -> None:
     if plan.init.cgroup_fd is not None:
         keep.add(plan.init.cgroup_fd)  # clone3 starts the init in it
     keep.update(fd for fd in (attach or ()) if fd >= 0)
+    if early is not None:
+        keep.update(early.fds())
     _keep_only(keep)
     stdin = attach[0] if attach is not None and attach[0] >= 0 else devnull
     if plan.tty or (plan.open_stdin and stdin == devnull):
@@ -230,7 +256,8 @@ def _run(plan: Plan, sc=None) -> None:
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         cfg = plan.init.replace(stdio=(stdin, out_w, err_w), barrier_fd=plan.barrier_r)
-    if cfg.cgroup_fd is None and plan.driver.version == 2:  # handed over: open our own
+    if cfg.cgroup_fd is None and plan.driver.version == 2 and not make_cgroup:
+        # handed over: open our own
         cfg = cfg.replace(cgroup_fd=plan.driver.open_dir(plan.cgroup))
     # attached: this process stays a fork of the client (sqlite is off limits here), so the
     # finisher is a fresh interpreter; started now, it warms up beside the container's start
@@ -242,7 +269,10 @@ def _run(plan: Plan, sc=None) -> None:
     # the container starts with default dispositions (Python ignores SIGPIPE)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        init = I.spawn(cfg, sc)
+        if make_cgroup:
+            init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan)
+        else:
+            init = initstart.spawn(cfg, sc, early, plan.rlimits)
     except BaseException as e:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         _failed(plan, 125, str(e), finisher)
@@ -270,6 +300,7 @@ def _run(plan: Plan, sc=None) -> None:
         return
     _say(plan.status_w, "X")
     os.close(plan.status_w)
+    store = _open_store(plan) if plan.sqlite_ok and not detached else None
     from dockyard.runtime import attachio
 
     listener = attachio.try_listen(plan.state_dir, plan.cid)
@@ -287,7 +318,21 @@ def _run(plan: Plan, sc=None) -> None:
     except Exception:
         oom = False
     _finish(plan.container_dir, plan.root, plan.state_dir, plan.cid, code, oom,
-            plan.result_w, hub, finisher, in_process=plan.sqlite_ok)  # fmt: skip
+            plan.result_w, hub, finisher, in_process=plan.sqlite_ok,
+            hold_result=plan.auto_remove, store=store)  # fmt: skip
+
+
+def _open_store(plan: Plan):
+    """The finisher's imports and database connection, while the container runs (it
+    finishes in this process): at the exit only the statements are left to run. (Not in
+    the warm-up before the start: that must be over before the plan comes.)"""
+    try:
+        _warm_up_finish()
+        from dockyard.runtime.store import ContainerStore
+
+        return ContainerStore(plan.db_path)
+    except Exception:
+        return None  # the finisher opens its own
 
 
 class _Finisher:
@@ -506,11 +551,16 @@ def _failed(plan: Plan, code: int, message: str, finisher=None) -> None:
 
 
 def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, oom: bool,
-            result_w: int, attach, finisher=None, in_process: bool = False) -> None:  # fmt: skip
+            result_w: int, attach, finisher=None, in_process: bool = False,
+            hold_result: bool = False, store=None) -> None:  # fmt: skip
     """Write the exit file, tell an attached client, then run the finisher: the one started
     ahead, or here when this is a fresh interpreter (`in_process`, the detached supervisor
     after its exec), or exec'd (sqlite must not be used in a process forked from one that
-    had it open)."""
+    had it open).
+
+    `hold_result` (--rm): the result pipe stays open after the exit code until the record
+    is gone, and its end-of-file tells the client so (it returns then, as Docker's does,
+    without polling for it)."""
     import time
 
     finished = time.time_ns()
@@ -519,7 +569,9 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
     # the result first: an attached client exits now; the teardown follows
     if result_w >= 0:
         _say(result_w, f"C{code}")
-        os.close(result_w)
+        if not (hold_result and in_process):
+            os.close(result_w)
+            result_w = -1
     if attach is not None:
         attach.finish(code)  # the clients: told, their descriptors closed
     if finisher is not None:
@@ -528,7 +580,7 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
     if in_process:
         from dockyard.runtime import finish
 
-        finish.run(root, state_dir, cid)
+        finish.run(root, state_dir, cid, removed_fd=result_w, store=store)
         return
     _python("dockyard.runtime.finish", root, state_dir, cid)
 

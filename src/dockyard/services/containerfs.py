@@ -162,9 +162,25 @@ class ContainerFS:
         """Docker's PUT /containers/{id}/archive: extract the tar `src` (a binary stream,
         or `src(out)` writing it) into the directory `path`. Entries are owned by root
         unless `copy_uid_gid`."""
+        from dockyard.runtime import fsaccess
+        from dockyard.runtime.containerlock import LifecycleLock
+
+        rec, spec, target, mode = self._access(ref, write=True)
+        lock = None
+        if mode == fsaccess.WRITE:  # its upper dir mounted read-write: no start meanwhile
+            lock = LifecycleLock(self.containers._layout(rec.id).dir).__enter__()
+            _, spec, target, mode = self._access(rec.id, write=True)
+            if mode != fsaccess.WRITE:  # it started before we had the lock
+                lock.release()
+        try:
+            self._extract(ref, path, src, copy_uid_gid, spec, target, mode)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _extract(self, ref, path, src, copy_uid_gid, spec, target, mode) -> None:
         from dockyard.runtime import fsaccess, fsops
 
-        _, spec, target, mode = self._access(ref, write=True)
         volumes = _mount_destinations(spec)
         readonly = _mount_destinations(spec, readonly=True)
         r, w = os.pipe2(os.O_CLOEXEC)
@@ -253,28 +269,41 @@ class ContainerFS:
         changes: list[str] | tuple[str, ...] = (), pause: bool = True,
     ) -> str:  # fmt: skip
         """Docker's POST /commit: a new image from the container's changes; its id."""
+        from dockyard.runtime.containerlock import LifecycleLock
+
+        rec, lay = self._find(ref)
+        lock = None
+        if rec.state not in ST.LIVE:  # stopped: no start changes its upper dir meanwhile
+            lock = LifecycleLock(lay.dir).__enter__()
+            rec, lay = self._find(ref)
+        try:
+            return self._commit(rec, lay, reference, author, comment, changes, pause)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _commit(self, rec, lay, reference, author, comment, changes, pause) -> str:
         from dockyard.images.changes import apply_changes
         from dockyard.images.commit import CommitRequest
         from dockyard.images.commit import commit as make_image
+        from dockyard.oci.image import parse_image_config
         from dockyard.runtime.containerspec import from_json
         from dockyard.services.commitconfig import container_config, created_by
 
-        rec, lay = self._find(ref)
         spec = from_json(rec.spec)
-        from dockyard.oci.image import parse_image_config
-
         images = self.containers.images
         parent = images.resolve(rec.image_id)
         pcfg = parse_image_config(images.content.read(parent.id, max_size=16 << 20))
         config = apply_changes(container_config(spec, pcfg.config), list(changes))
         tags = [_tag_name(reference)] if reference else []
         req = CommitRequest(parent.id, config, author, comment, created_by(spec, pcfg.config), tags)
-        froze = False
+        frozen = None
         if pause and rec.state == ST.RUNNING:
+            from dockyard.runtime.freezeguard import Frozen
             from dockyard.runtime.launch import cgroup_name
 
-            self.containers.driver.freeze(cgroup_name(rec.id))
-            froze = True
+            # thawed on every way out, this process's death included (its guard)
+            frozen = Frozen(self.containers.driver, cgroup_name(rec.id)).__enter__()
         try:
             _, skip = self._scan(rec, lay)
 
@@ -288,10 +317,8 @@ class ContainerFS:
             with Lease(images.meta, gc_lock_path(self.containers.config.root)) as lease:
                 return make_image(stores, lease, req, write)
         finally:
-            if froze:
-                from dockyard.runtime.launch import cgroup_name
-
-                self.containers.driver.thaw(cgroup_name(rec.id))
+            if frozen is not None:
+                frozen.__exit__(None, None, None)
 
 
 def _mount_destinations(spec, readonly: bool = False) -> list[str]:

@@ -8,9 +8,12 @@
   exit first), with the exit code of its last run.
 
 An exit is seen from the record (`FinishedAt` changes) and, for a --rm container whose
-record may vanish with it, from the supervisor's exit file of the run being waited on.
+record may vanish with it, from the supervisor's exit file of the run being waited on:
+the waiter holds the container's directory (`runtime.exitwaiters`), so the --rm finisher
+removes it, exit file included, only once every waiter has read it.
 """
 
+import os
 import time
 
 from dockyard.errors import InvalidArgument, NotFound
@@ -25,15 +28,34 @@ def wait(svc, ref: str, condition: str = "not-running") -> int:
     rec = svc._get(ref)
     if condition == "not-running" and rec.state not in ST.LIVE:
         return rec.exit_code
-    if condition == "not-running" and rec.pid > 0:
-        _sleep_on_init(svc, rec)
-    return _poll(svc, rec, condition)
+    from dockyard.runtime.exitwaiters import hold
+
+    held = _Held(hold(svc._layout(rec.id).dir))
+    try:
+        if condition == "not-running" and rec.pid > 0:
+            _sleep_on_init(svc, rec)
+        return _poll(svc, rec, condition, held)
+    finally:
+        held.release()
+
+
+class _Held:
+    """The waiter's hold on the container's directory, let go once the exit code is known."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
 
 
 def _sleep_on_init(svc, rec) -> None:
     """Block on a pidfd of the init while it runs (a long wait without polling); the
     record follows right after its exit."""
-    import os
     import select
 
     from dockyard.runtime.pidwait import pidfd_of
@@ -58,7 +80,11 @@ def _cgroup(cid: str) -> str:
     return cgroup_name(cid)
 
 
-def _poll(svc, first, condition: str) -> int:
+def _poll(svc, first, condition: str, held: _Held) -> int:
+    """Poll the record without reconciling it (a reconciliation may remove a --rm container
+    and its exit file in one go): only a dead supervisor's container is reconciled, once
+    its exit code is known or lost anyway."""
+    from dockyard.runtime.reconcile import supervisor_alive
     from dockyard.runtime.supervisor import read_exit
 
     cdir = svc._layout(first.id).dir
@@ -69,12 +95,14 @@ def _poll(svc, first, condition: str) -> int:
     delay = 0.0005
     while True:
         try:
-            rec = svc._get(first.id)
+            rec = svc.store.get(first.id)
         except NotFound:
             rec = None
         if rec is None:
             ex = read_exit(cdir)
-            if ex is not None and run is not None and (ex[0], ex[1]) == run:
+            # the run we saw, or one that began and ended between two polls (launch
+            # removes an earlier run's exit file)
+            if ex is not None and ((ex[0], ex[1]) == run or ex[4] > finished):
                 code = ex[2]
             return code  # removed: every condition is met
         if rec.state in (ST.RUNNING, ST.PAUSED):
@@ -82,9 +110,21 @@ def _poll(svc, first, condition: str) -> int:
             ex = read_exit(cdir)
             if ex is not None and (ex[0], ex[1]) == run:
                 code = ex[2]
-        elif rec.state != ST.REMOVING:
+                held.release()  # known: the finisher may remove the directory
+            if not supervisor_alive(rec):
+                ex = read_exit(cdir)  # final now: read again, it may have come meanwhile
+                # else 137: what the reconciliation records for a supervisor's death
+                code = ex[2] if ex is not None and (ex[0], ex[1]) == run else 137
+                held.release()  # the reconciliation below may remove it (and us waiting)
+                try:
+                    rec = svc._get(first.id)
+                except NotFound:
+                    return code
+        if rec.state not in (ST.RUNNING, ST.PAUSED, ST.REMOVING):
             code = rec.exit_code
             exited = rec.finished != 0 and rec.finished != finished
+            if exited:
+                held.release()
             if condition == "not-running" and rec.state != ST.RESTARTING:
                 return code
             if condition == "next-exit" and exited:

@@ -73,12 +73,13 @@ def start_failed(cli, svc, cid: str, auto_remove: bool, e) -> int:
 
 def foreground(
     cli, svc, cid: str | None, attach, auto_remove: bool, proxy: bool = True, ropts=None,
-    tty: bool = False, detach_keys: bytes = b"",
+    tty: bool = False, detach_keys: bytes = b"", pre=None,
 ) -> int:  # fmt: skip
     """Start `cid` attached, wait for its exit code; with --rm, until it is removed too.
 
     With `ropts` (and no `cid`), create and start the container in one go
-    (`create_and_start`, whose supervisor is forked ahead); a failed create raises."""
+    (`create_and_start`, whose supervisor is forked ahead: `pre`, if the caller forked it
+    already); a failed create raises."""
     # `_signal`, not `signal`: the same functions without the enum wrappers (~1.3 ms)
     import _signal
 
@@ -110,7 +111,7 @@ def foreground(
             if ropts is None:
                 started = svc.start(cid, attach, detach_keys)
             else:
-                cid, started = svc.create_and_start(ropts, attach, detach_keys)
+                cid, started = svc.create_and_start(ropts, attach, detach_keys, pre=pre)
         except DockyardError as e:
             if ropts is not None:  # the service removed a failed --rm container itself
                 return start_failed(cli, svc, "", False, e)
@@ -123,7 +124,7 @@ def foreground(
         else:
             if session is not None:
                 session.follow_size(cli.config.state_dir, cid)
-            line = read_result(started.result_r)
+            line = read_result(started.result_r, until_eof=auto_remove)
             if line == "D":  # detached: the container runs on
                 return 0
             if line.startswith("C") and line[1:].lstrip("-").isdigit():

@@ -5,6 +5,10 @@ it gets a pty of the container's own devpts, whose master we pump here: our term
 mode (with -i), its size forwarded on SIGWINCH, the detach keys leave the command running
 (a small process of ours keeps its terminal open). The exit status is the command's own;
 126 when it cannot be invoked, 127 when it is not found, with Docker's messages.
+
+As Docker's client, this one forwards no signal: Ctrl-C (or any death of this process)
+ends the client only, the command runs on (with -t its terminal is kept open). `-dt`
+gives the detached command a terminal too, held open by a small process of ours.
 """
 
 from dockyard.cli.command import Command
@@ -42,9 +46,9 @@ def run(cli, opts, args: list[str]) -> int:
     for path in opts.env_file:
         env.extend(env_file(read_lines(path, "env"), os.environ))
     env.extend(env_values(opts.env, os.environ))
-    tty = opts.tty and not opts.detach
+    tty = opts.tty
     stdin = 0 if opts.interactive and not opts.detach else -1
-    if tty:
+    if tty and not opts.detach:
         from dockyard.cli.commands.ttyclient import check_input
 
         check_input(tty, stdin)
@@ -56,14 +60,14 @@ def run(cli, opts, args: list[str]) -> int:
             cli.stdout.flush()
             stdio = (stdin if stdin >= 0 else null, 1, 2)
         winsize = None
-        if tty:
+        if tty and not opts.detach:
             from dockyard.linux.pty import get_size
 
             winsize = get_size(1)
         _rec, cfg = execute.prepare(
             cli.config, args[0], args[1:], tuple(env), opts.user or None, opts.workdir or None,
             privileged=opts.privileged, tty=tty, stdio=stdio, detach=opts.detach,
-            winsize=winsize,
+            winsize=winsize, outlive_caller=True,
         )  # fmt: skip
         try:
             proc = execute.start(cfg)
@@ -74,9 +78,15 @@ def run(cli, opts, args: list[str]) -> int:
         os.close(null)
     if opts.detach:
         execute.wait(proc)  # the middle process leaves at once
+        if tty:
+            _keep_open(proc.master)
         return 0
     if tty:
-        detached = _pump_tty(proc.master, stdin, keys)
+        try:
+            detached = _pump_tty(proc.master, stdin, keys)
+        except KeyboardInterrupt:
+            _keep_open(proc.master)  # the client goes, the command keeps its terminal
+            raise
         if detached:
             return 0
     return execute.wait(proc)
@@ -142,6 +152,9 @@ def _keep_open(master: int) -> None:
             null = os.open("/dev/null", os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(null, fd)
+            # nothing of the client stays open in it (the data root's database included)
+            os.closerange(3, master)
+            os.closerange(master + 1, 1 << 20)
             while True:
                 try:
                     if not os.read(master, 65536):

@@ -32,11 +32,19 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
 
     if opts.detach and opts.attach:
         raise CliError("Conflicting options: -a and -d", 125)
-    ropts = options(opts, args, os.environ)
-    check_cidfile(opts.cidfile)
-    svc = cli.containers
-    if not opts.cidfile:  # (the id file is written between create and start)
-        return _run(cli, svc, opts, ropts)
+    # the supervisor first (`launch.prefork`): it starts up beside everything below
+    box = [] if opts.cidfile else _prefork(cli, opts)
+    try:
+        ropts = options(opts, args, os.environ)
+        check_cidfile(opts.cidfile)
+        svc = cli.containers
+        if not opts.cidfile:  # (the id file is written between create and start)
+            return _run(cli, svc, opts, ropts, box)
+    finally:
+        if box:  # not taken: it reads end-of-file and leaves
+            from dockyard.runtime import launch
+
+            launch.cancel(box.pop())
     cid = create(cli, ropts, opts.pull, opts.quiet)
     if opts.cidfile:
         write_cidfile(opts.cidfile, cid)
@@ -52,9 +60,21 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
     return 0
 
 
-def _run(cli: Cli, svc, opts: Values, ropts) -> int:
-    """create + start in one service call, whose supervisor is forked ahead and starts up
-    while the container is created."""
+def _prefork(cli: Cli, opts: Values) -> list:
+    """[a supervisor forked now], for the first `create_and_start` to take."""
+    # (store, containerspec, handoff: what both sides import anyway, once before the fork;
+    # no connection is opened, so the supervisor may still use sqlite)
+    import dockyard.runtime.store  # noqa: F401
+    from dockyard.cli.commands import attach as A
+    from dockyard.runtime import containerspec, handoff, launch  # noqa: F401
+
+    attach = None if opts.detach else A.streams(opts.interactive, opts.attach)
+    return [launch.prefork(attach, cli.config.metadata_path)]
+
+
+def _run(cli: Cli, svc, opts: Values, ropts, box: list) -> int:
+    """create + start in one service call, whose supervisor was forked ahead (`box`) and
+    starts up while the options are read and the container is created."""
     from dockyard.cli.commands import attach as A
     from dockyard.cli.commands.batch import exit_now
     from dockyard.cli.commands.runpull import with_image
@@ -66,14 +86,15 @@ def _run(cli: Cli, svc, opts: Values, ropts) -> int:
         code = with_image(
             cli, ropts.image, opts.pull, opts.quiet,
             lambda: A.foreground(cli, svc, None, streams, ropts.auto_remove, opts.sig_proxy, ropts,
-                                 tty=ropts.tty, detach_keys=keys),
+                                 tty=ropts.tty, detach_keys=keys, pre=_take(box)),
         )  # fmt: skip
         exit_now(cli, code)
         return code
     try:
         cid, _ = with_image(
-            cli, ropts.image, opts.pull, opts.quiet, lambda: svc.create_and_start(ropts)
-        )
+            cli, ropts.image, opts.pull, opts.quiet,
+            lambda: svc.create_and_start(ropts, pre=_take(box)),
+        )  # fmt: skip
     except DockyardError as e:
         if getattr(e, "exit_code", None) is None:
             raise
@@ -81,6 +102,11 @@ def _run(cli: Cli, svc, opts: Values, ropts) -> int:
     cli.out(cid + "\n")
     exit_now(cli, 0)
     return 0
+
+
+def _take(box: list):
+    # a retry after a pull forks afresh: the first attempt consumed (or cancelled) it
+    return box.pop() if box else None
 
 
 def _keys(opts) -> bytes:
