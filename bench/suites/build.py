@@ -1,5 +1,7 @@
 """build suite (build issue): the 6-step build (FROM busybox, ENV, WORKDIR, COPY 10 MB, RUN, CMD)
-cold, cached and after changing the COPY'd file — dockyard vs BuildKit, buildah alongside."""
+cold, cached and after changing the COPY'd file — dockyard vs BuildKit, Docker's classic builder
+and buildah alongside; and each tool's overhead: its cold median minus the RUN command's own
+time (the same shell loop run directly in a busybox rootfs with chroot)."""
 
 from __future__ import annotations
 
@@ -26,20 +28,23 @@ def run(ctx) -> dict:
     why["buildkit"] = safe_setup(
         out, "docker import busybox", lambda: dock.run("import", tar, BUSYBOX)
     )
+    why["classic"] = why["buildkit"]
     why["buildah"] = safe_setup(
         out, "podman import busybox", lambda: pod.run("import", "-q", tar, BUSYBOX)
     )
 
     bk_env = dict(dock.env, DOCKER_BUILDKIT="1")
+    classic_env = dict(dock.env, DOCKER_BUILDKIT="0")
     argv = {
         "dockyard": dyk.argv("build", "-q", "--network", "none", "-t", TAG, context),
         "buildkit": dock.argv("build", "-q", "--network", "none", "-t", TAG, context),
+        "classic": dock.argv("build", "-q", "--network", "none", "-t", TAG, context),
         "buildah": [
             "buildah", "bud", "-q", "--runtime", "runc", "--network", "none", "--layers",
             "-t", TAG, context,
         ],
     }  # fmt: skip
-    env = {"dockyard": dyk.env, "buildkit": bk_env, "buildah": pod.env}
+    env = {"dockyard": dyk.env, "buildkit": bk_env, "classic": classic_env, "buildah": pod.env}
     wipe = {
         "dockyard": [dyk.argv("rmi", "-f", TAG), dyk.argv("builder", "prune", "-af")],
         "buildkit": [
@@ -47,13 +52,15 @@ def run(ctx) -> dict:
             dock.argv("image", "prune", "-f"),
             dock.argv("builder", "prune", "-af"),
         ],
+        # the classic builder's cache is the tagged image's parent chain: gone with it
+        "classic": [dock.argv("rmi", "-f", TAG), dock.argv("image", "prune", "-f")],
         "buildah": [
             ["buildah", "rm", "--all"],
             pod.argv("rmi", "-f", TAG),
             pod.argv("image", "prune", "-f"),
         ],
     }
-    order = ("dockyard", "buildkit", "buildah")
+    order = ("dockyard", "buildkit", "classic", "buildah")
 
     def case(name: str, prepare: list, needs: tuple[str, ...] = ("build",)) -> Case:
         if name == "dockyard":
@@ -70,7 +77,7 @@ def run(ctx) -> dict:
         sync=True,
     )
     res = measure(ctx, out, cold, runs=5, warmup=1)
-    lister = {"dockyard": dyk, "buildkit": dock, "buildah": pod}
+    lister = {"dockyard": dyk, "buildkit": dock, "classic": dock, "buildah": pod}
     for c in cold.cases:
         if not c.unavailable:
             ok = listed(lister[c.tool], TAG.rsplit(":", 1)[0])
@@ -95,10 +102,52 @@ def run(ctx) -> dict:
         eng.run("rmi", "-f", BUSYBOX, check=False)
     out["notes"].append(
         f"context: Dockerfile of 6 steps + big.bin ({big >> 20} MiB random); BuildKit is "
-        "DOCKER_BUILDKIT=1 /usr/bin/docker build (dockerd 20.10); cold = image, dangling images "
-        "and build cache removed first"
+        "DOCKER_BUILDKIT=1 /usr/bin/docker build, classic is DOCKER_BUILDKIT=0 (dockerd 20.10); "
+        "cold = image, dangling images and build cache removed first"
     )
+    out["notes"].append(_overhead(res, ctx, tar))
     return out
+
+
+def _overhead(cold: dict, ctx, tar: str) -> str:
+    """Each tool's cold-build median minus the RUN command's own time."""
+    own = _run_step_alone(ctx, tar)
+    parts = []
+    for c in cold["cases"]:
+        median = c["stats"].get("median")
+        if not c["unavailable"] and median:
+            parts.append(f"{c['tool']} {(median - own) * 1000:.0f} ms")
+    return (
+        f"overhead (cold median minus the RUN command's own {own * 1000:.1f} ms, its median "
+        "run directly in a busybox rootfs with chroot): " + ", ".join(parts)
+    )
+
+
+def _run_step_alone(ctx, tar: str) -> float:
+    """The RUN step's shell loop, timed on its own in a fresh busybox rootfs (median of 7)."""
+    import os
+    import shutil
+    import statistics
+    import subprocess
+    import tarfile
+    import time
+
+    from bench.inputs import DOCKERFILE
+
+    line = next(ln for ln in DOCKERFILE.splitlines() if ln.startswith("RUN "))
+    root = os.path.join(ctx.workdir, "run-step-root")
+    times = []
+    for _ in range(7):
+        shutil.rmtree(root, ignore_errors=True)
+        with tarfile.open(tar) as t:
+            t.extractall(root, filter="tar")
+        os.makedirs(os.path.join(root, "app"), exist_ok=True)
+        t0 = time.perf_counter()
+        subprocess.run(["chroot", root, "/bin/sh", "-c", line[4:]], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        times.append(time.perf_counter() - t0)
+    shutil.rmtree(root, ignore_errors=True)
+    return statistics.median(times)
 
 
 def _quiet(argv: list[str], env: dict) -> None:
