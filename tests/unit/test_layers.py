@@ -20,6 +20,7 @@ LAYERS = {
     "fastjson": 0,
     "syncfs": 0,
     "labels": 0,
+    "sqlitemod": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

@@ -32,42 +32,10 @@ from dockyard.metadata.records import (
     LeaseResource,
     SnapshotRecord,
 )
+from dockyard.sqlitemod import keep_wal_on_close
+from dockyard.sqlitemod import load as load_sqlite
 
-
-def _import_sqlite():
-    """sqlite's C module, at the least start-up cost (it is opened by nearly every command).
-
-    Not the `sqlite3` package: it adds only date/time adapters (unused here) and imports
-    `datetime` for them, ~1.5 ms. On 3.11 the C module's own init takes one thing from
-    `functools`, `lru_cache` (for its statement cache), and `functools` pulls in
-    `collections`: ~2 ms more. When nothing has imported `functools` yet, the init gets a
-    stand-in whose `lru_cache` is the same C `_lru_cache_wrapper` the real one returns, and
-    the stand-in is gone again before anyone else can see it."""
-    import sys
-
-    if "_sqlite3" in sys.modules or "functools" in sys.modules or sys.version_info[:2] != (3, 11):
-        try:
-            import _sqlite3
-        except ImportError:  # pragma: no cover - an interpreter without the split
-            import sqlite3 as _sqlite3
-        return _sqlite3
-    import _functools
-
-    def lru_cache(maxsize=128, typed=False):
-        return lambda fn: _functools._lru_cache_wrapper(fn, maxsize, typed, tuple)
-
-    shim = type(sys)("functools")
-    shim.lru_cache = lru_cache
-    sys.modules["functools"] = shim
-    try:
-        import _sqlite3
-    finally:
-        if sys.modules.get("functools") is shim:
-            del sys.modules["functools"]
-    return _sqlite3
-
-
-sqlite3 = _import_sqlite()
+sqlite3 = load_sqlite()
 
 
 LEASE_KINDS = frozenset({"content", "snapshot"})
@@ -79,56 +47,6 @@ _SNAPSHOT_COLUMNS = "key, parent, dir, size, created"
 _MAX_CHAIN = 1000
 
 
-def keep_wal_on_close(conn, path: str) -> None:
-    """Make closing `conn` leave the WAL alone (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE).
-
-    Python 3.12 has `Connection.setconfig`; on CPython 3.11 the connection object's first
-    field is its `sqlite3 *`, used only after sqlite itself confirms that handle has `path`
-    open. `_ctypes` directly: the `ctypes` package costs ~2 ms to import. Anything unexpected
-    leaves the default (a checkpoint on close: slower, as safe)."""
-    setconfig = getattr(conn, "setconfig", None)
-    if setconfig is not None:
-        setconfig(_NO_CKPT_ON_CLOSE, True)
-        return
-    import sys
-
-    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
-        return
-    try:
-        import _ctypes
-
-        class CInt(_ctypes._SimpleCData):
-            _type_ = "i"
-
-        class CPtr(_ctypes._SimpleCData):
-            _type_ = "P"
-
-        class CStr(_ctypes._SimpleCData):
-            _type_ = "z"
-
-        def cfunc(lib, symbol: str, restype, argtypes):
-            class Fn(_ctypes.CFuncPtr):
-                _flags_ = _ctypes.FUNCFLAG_CDECL
-                _restype_ = restype
-
-            fn = Fn(_ctypes.dlsym(lib, symbol))
-            fn.argtypes = argtypes
-            return fn
-
-        lib = _ctypes.dlopen(sqlite3.__file__, 0)
-        handle = CPtr.from_address(id(conn) + object.__basicsize__).value
-        if not handle:
-            return
-        filename = cfunc(lib, "sqlite3_db_filename", CStr, (CPtr, CStr))
-        if filename(handle, b"main") != os.path.realpath(path).encode():
-            return
-        db_config = cfunc(lib, "sqlite3_db_config", CInt, (CPtr, CInt, CInt, CPtr))
-        db_config(handle, _NO_CKPT_ON_CLOSE, 1, None)
-    except (OSError, AttributeError, ValueError, TypeError):
-        pass
-
-
-_NO_CKPT_ON_CLOSE = 1006  # SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, sqlite >= 3.16
 # The WAL left by the last command is read whole by the next one to open the database
 # (sqlite's WAL recovery: ~1 ms for sqlite's default of 1000 pages here), so checkpoint at
 # 1 MiB: about every fifth build, instead of at every close.

@@ -8,7 +8,8 @@ so two processes racing on one container cannot both win a move.
 
 from dockyard.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
 from dockyard.linux.record import Record
-from dockyard.runtime.sqlitemod import load as _load_sqlite
+from dockyard.sqlitemod import keep_wal_on_close
+from dockyard.sqlitemod import load as _load_sqlite
 
 sqlite3 = _load_sqlite()
 
@@ -68,57 +69,6 @@ class ContainerRecord(Record):
     }
 
 
-def _keep_wal_on_close(conn, path: str) -> None:
-    """SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE: the last connection to close would checkpoint the
-    WAL into the database and delete it (three fsyncs, ~5-15 ms here), and the next command's
-    first write would create and sync a new WAL: both on every `run`'s critical path. The WAL
-    stays instead; sqlite's auto-checkpoint (every 1000 pages) still bounds it, and WAL with
-    synchronous=NORMAL stays consistent across a crash.
-
-    Python 3.12 has `Connection.setconfig`. On 3.11 the `sqlite3 *` is the first field of the
-    connection object; it is used only once sqlite confirms it is this database's. Through
-    `_ctypes` itself: the `ctypes` package costs ~2 ms to import."""
-    setconfig = getattr(conn, "setconfig", None)
-    if setconfig is not None:
-        setconfig(1006, True)
-        return
-    import sys
-
-    if sys.version_info[:2] != (3, 11) or sys.implementation.name != "cpython":
-        return
-    try:
-        import _ctypes
-        import _sqlite3
-        import os
-
-        class Int(_ctypes._SimpleCData):
-            _type_ = "i"
-
-        class Ptr(_ctypes._SimpleCData):
-            _type_ = "P"
-
-        class Str(_ctypes._SimpleCData):
-            _type_ = "z"
-
-        class IntFn(_ctypes.CFuncPtr):
-            _flags_ = _ctypes.FUNCFLAG_CDECL
-            _restype_ = Int
-
-        class StrFn(_ctypes.CFuncPtr):
-            _flags_ = _ctypes.FUNCFLAG_CDECL
-            _restype_ = Str
-
-        lib = _ctypes.dlopen(_sqlite3.__file__, 0)
-        name = StrFn(_ctypes.dlsym(lib, "sqlite3_db_filename"))
-        name.argtypes = (Ptr, Str)
-        db = Ptr.from_address(id(conn) + object.__basicsize__).value
-        if not db or name(db, b"main") != os.path.realpath(path).encode():
-            return
-        IntFn(_ctypes.dlsym(lib, "sqlite3_db_config"))(Ptr(db), Int(1006), Int(1), None)
-    except (OSError, AttributeError, ValueError, TypeError):
-        pass  # only slower
-
-
 def _rec(row) -> ContainerRecord:
     values = list(row)
     values[14] = bool(values[14])
@@ -133,7 +83,7 @@ class ContainerStore:
             # durable across crashes under WAL (set by MetadataStore), cheaper than FULL
             self._conn.execute("PRAGMA synchronous = NORMAL")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            _keep_wal_on_close(self._conn, path)
+            keep_wal_on_close(self._conn, path)
         except sqlite3.Error as e:
             raise Unavailable(f"cannot open metadata database {path}: {e}")
         if version < CONTAINERS_SCHEMA:

@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 PROBE = """
 import sys
-from dockyard.runtime.sqlitemod import load
+from dockyard.sqlitemod import load
 sqlite = load()
 assert "functools" not in sys.modules and "collections" not in sys.modules
 conn = sqlite.connect(":memory:")

@@ -1,0 +1,90 @@
+"""Importing sqlite's C module at the least cost (every command that reads metadata.db)."""
+
+
+def load():
+    """The C module the `sqlite3` package wraps (the package adds only date/time adapters,
+    unused here, and imports `datetime` for them: ~1.5 ms on every `ps` and `run`).
+
+    On 3.11 the C module itself imports `functools` for one thing, `lru_cache` (its
+    statement cache), and `functools` drags in `collections`: ~2 ms more, on every
+    command that reads the database. It gets the same cache here, built on the C
+    `_lru_cache_wrapper` that `functools.lru_cache` wraps, and `functools` is left for
+    whoever really imports it."""
+    import sys
+
+    if "_sqlite3" in sys.modules or "functools" in sys.modules or sys.version_info[:2] != (3, 11):
+        try:
+            import _sqlite3
+        except ImportError:  # pragma: no cover - an interpreter without the split
+            import sqlite3 as _sqlite3
+        return _sqlite3
+    import _functools
+
+    def lru_cache(maxsize=128, typed=False):
+        def wrap(fn):
+            return _functools._lru_cache_wrapper(fn, maxsize, typed, tuple)
+
+        return wrap
+
+    stand_in = type(sys)("functools")
+    stand_in.lru_cache = lru_cache
+    sys.modules["functools"] = stand_in
+    try:
+        import _sqlite3
+    finally:
+        if sys.modules.get("functools") is stand_in:
+            del sys.modules["functools"]
+    return _sqlite3
+
+
+_NO_CKPT_ON_CLOSE = 1006  # SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, sqlite >= 3.16
+
+
+def keep_wal_on_close(conn, path: str) -> None:
+    """Make closing `conn` leave the WAL alone (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE).
+
+    Python 3.12 has `Connection.setconfig`; on CPython 3.11 the connection object's first
+    field is its `sqlite3 *`, used only after sqlite itself confirms that handle has `path`
+    open. `_ctypes` directly: the `ctypes` package costs ~2 ms to import. Anything unexpected
+    leaves the default (a checkpoint on close: slower, as safe)."""
+    setconfig = getattr(conn, "setconfig", None)
+    if setconfig is not None:
+        setconfig(_NO_CKPT_ON_CLOSE, True)
+        return
+    import os
+    import sys
+
+    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
+        return
+    try:
+        import _ctypes
+
+        class CInt(_ctypes._SimpleCData):
+            _type_ = "i"
+
+        class CPtr(_ctypes._SimpleCData):
+            _type_ = "P"
+
+        class CStr(_ctypes._SimpleCData):
+            _type_ = "z"
+
+        def cfunc(lib, symbol: str, restype, argtypes):
+            class Fn(_ctypes.CFuncPtr):
+                _flags_ = _ctypes.FUNCFLAG_CDECL
+                _restype_ = restype
+
+            fn = Fn(_ctypes.dlsym(lib, symbol))
+            fn.argtypes = argtypes
+            return fn
+
+        lib = _ctypes.dlopen(load().__file__, 0)
+        handle = CPtr.from_address(id(conn) + object.__basicsize__).value
+        if not handle:
+            return
+        filename = cfunc(lib, "sqlite3_db_filename", CStr, (CPtr, CStr))
+        if filename(handle, b"main") != os.path.realpath(path).encode():
+            return
+        db_config = cfunc(lib, "sqlite3_db_config", CInt, (CPtr, CInt, CInt, CPtr))
+        db_config(handle, _NO_CKPT_ON_CLOSE, 1, None)
+    except (OSError, AttributeError, ValueError, TypeError):
+        pass
