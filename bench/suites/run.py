@@ -1,5 +1,7 @@
 """run suite (containers issue): `run --rm true`, N start+stop, `ps -a` with N containers
-(N=50; 5 with --quick). Until dockyard has `run`, only the docker/podman halves are timed."""
+(N=50; 5 with --quick), and the memory of the process that parents each idle container (our
+supervisor, containerd-shim, conmon). Until dockyard has `run`, only the docker/podman halves
+are timed."""
 
 from __future__ import annotations
 
@@ -93,6 +95,7 @@ def run(ctx) -> dict:
         if not c.unavailable:
             ok = listed(engines[c.tool], "dybench-tp-", n, ("ps", "-a"))
             verify(out, res, c.tool, ok, f"`ps -a` lists the {n} containers")
+    out["notes"].append(_parent_memory(engines, why, names))
     for name, eng in engines.items():
         if not why.get(name):
             eng.run(*_rm_args(name, names), check=False)
@@ -101,6 +104,44 @@ def run(ctx) -> dict:
         f"containers run `{' '.join(WAITER)}` with --network none; podman uses --runtime runc"
     )
     return out
+
+
+def _parent_memory(engines: dict, why: dict, names: list[str]) -> str:
+    """The median RSS of the process that parents each idle container's pid 1, per engine;
+    the containers issue's goal: dockyard's supervisor at most containerd-shim's."""
+    import statistics
+    import subprocess
+
+    found = {}
+    for name, eng in engines.items():
+        if why.get(name):
+            continue
+        p = subprocess.run(eng.argv("inspect", "-f", "{{.State.Pid}}", *names), env=eng.env,
+                           capture_output=True, text=True)  # fmt: skip
+        rss, parent = [], ""
+        for pid in p.stdout.split():
+            fields = _status(_status(pid).get("PPid", "0"))
+            if "VmRSS" in fields:
+                rss.append(int(fields["VmRSS"].split()[0]))
+                parent = fields.get("Name", "")
+        if rss:
+            found[name] = (statistics.median(rss) / 1024, parent)
+    parts = [f"{n} {mb:.1f} MB ({parent})" for n, (mb, parent) in found.items()]
+    verdict = ""
+    if "dockyard" in found and "docker" in found:
+        met = found["dockyard"][0] <= found["docker"][0]
+        verdict = f"; goal ≤ containerd-shim's: {'met' if met else 'not met'}"
+    return (
+        "memory of the parent of each idle container (median VmRSS): " + ", ".join(parts) + verdict
+    )
+
+
+def _status(pid: str) -> dict:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+    except OSError:
+        return {}
 
 
 SUITE = Suite("run", "container start/stop", ("podman", "runc", "/usr/bin/docker", "dockerd"), run)
