@@ -21,6 +21,7 @@ LAYERS = {
     "syncfs": 0,
     "labels": 0,
     "sqlitemod": 0,
+    "treesize": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

@@ -10,6 +10,7 @@ before anything durable names them (see build.durability).
 import os
 
 from dockyard.oci import mediatypes as mt
+from dockyard.treesize import tree_size
 
 
 class Layer:
@@ -29,17 +30,6 @@ def chain_of(parent_chain: str, diff_id: str) -> str:
     if not parent_chain:
         return diff_id
     return digest.sha256_bytes(f"{parent_chain} {diff_id}".encode())
-
-
-def _tree_size(root: str) -> int:
-    total = 0
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
-    return total
 
 
 def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int]:
@@ -126,7 +116,7 @@ def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_s
     chain = chain_of(parent_chain, digest)
     lease.add("snapshot", chain)
 
-    size = _tree_size(layer_dir)
+    size = tree_size(layer_dir)
 
     def unpack(target: str) -> int:
         from dockyard.archive.apply import apply_layer

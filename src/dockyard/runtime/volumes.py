@@ -174,21 +174,9 @@ def remove_data(volumes_dir: str, name: str) -> None:
 
 def size(volumes_dir: str, name: str) -> int:
     """Bytes in the volume's directory (not following symlinks or crossing mounts)."""
-    total = 0
-    top = data_dir(volumes_dir, name)
-    try:
-        dev = os.lstat(top).st_dev
-    except OSError:
-        return 0
-    for dirpath, _dirs, files in os.walk(top):
-        for f in files:
-            try:
-                st = os.lstat(os.path.join(dirpath, f))
-            except OSError:
-                continue
-            if st.st_dev == dev:
-                total += st.st_size
-    return total
+    from dockyard.treesize import tree_size
+
+    return tree_size(data_dir(volumes_dir, name), one_device=True)
 
 
 # -- containers ---------------------------------------------------------------------------

@@ -504,6 +504,7 @@ class ContainerService:
 
         from dockyard.runtime import dockerjson
         from dockyard.runtime.containerspec import view
+        from dockyard.treesize import tree_size
 
         filters = dict(filters or {})
         dockerjson.check_filters(filters)
@@ -533,7 +534,7 @@ class ContainerService:
             cdir = os.path.join(self.config.containers_dir, rec.id)
             if not dockerjson.matches(rec, spec, filters, cdir):
                 continue
-            size_rw = _du(self._layout(rec.id).upper) if size else None
+            size_rw = tree_size(self._layout(rec.id).upper) if size else None
             out.append(dockerjson.summary(rec, spec, now, size_rw, cdir))
             if 0 < limit <= len(out):
                 break
@@ -661,14 +662,3 @@ def _set_stopped(container_dir: str, on: bool) -> None:
             os.unlink(path)
         except FileNotFoundError:
             pass
-
-
-def _du(path: str) -> int:
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, f)).st_size
-            except OSError:
-                pass
-    return total
