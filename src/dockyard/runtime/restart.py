@@ -17,6 +17,20 @@ def stopped_path(container_dir: str) -> str:
     return os.path.join(container_dir, "stopped-by-user")
 
 
+def set_stopped(container_dir: str, on: bool) -> None:
+    """The user stopped it: the restart policy must not bring it back (Docker's
+    HasBeenManuallyStopped), until the user starts it again."""
+    path = stopped_path(container_dir)
+    if on:
+        with open(path, "w"):
+            pass
+    else:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
 def should_restart(policy: str, max_retries: int, exit_code: int, restart_count: int,
                    stopped_by_user: bool) -> bool:  # fmt: skip
     if stopped_by_user or policy == "no":

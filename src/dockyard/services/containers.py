@@ -31,9 +31,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-_HEX = frozenset("0123456789abcdef")
-
-
 class ContainerService:
     def __init__(self, config: Config, images=None, driver=None):
         self.config = config
@@ -101,6 +98,21 @@ class ContainerService:
             raise NotFound(f"No such container: {ref}")
         return rec
 
+    def _image_config(self, image_id: str, limit: int = 16 << 20) -> bytes:
+        """The image's config blob, verified; without importing the content store when it is
+        an ordinary small sha256 blob (~1 ms on every `run`)."""
+        from dockyard.content.smallread import read_small
+
+        data = read_small(self.config.content_dir, image_id, limit)
+        if data is None:
+            data = self.images.content.read(image_id, max_size=limit)
+        return data
+
+    def _user_stopped(self, cid: str, on: bool) -> None:
+        from dockyard.runtime.restart import set_stopped
+
+        set_stopped(self._layout(cid).dir, on)
+
     def _reconciled(self, rec, spec=None):
         """`rec` reconciled (None when that removed it); `spec`: its decoded spec, if at hand."""
         if rec.state not in ST.LIVE:
@@ -137,8 +149,7 @@ class ContainerService:
         if not opts.image:
             raise InvalidArgument("image name cannot be empty")
         img = self.images.resolve(opts.image)
-        content = _LazyContent(self.images, self.config.content_dir)
-        diff_ids, defaults = S.image_defaults(_image_config(content, img.id))
+        diff_ids, defaults = S.image_defaults(self._image_config(img.id))
         if not diff_ids:
             raise InvalidArgument(f"image {opts.image} has no layers")
         top = diff_ids[0] if len(diff_ids) == 1 else _top_chain_id(diff_ids)
@@ -222,7 +233,7 @@ class ContainerService:
                 return None
             ST.check("start", rec.state, rec.id)
             self._wait_finisher(rec)
-            _set_stopped(self._layout(rec.id).dir, False)
+            self._user_stopped(rec.id, False)
             lowers = _lowerdirs(self.images, rec.snapshot)
         except BaseException:
             if pre is not None:
@@ -300,7 +311,7 @@ class ContainerService:
         sig = signal if isinstance(signal, int) else parse_signal(signal)
         rec = self._get(ref)
         ST.check("kill", rec.state, rec.id)
-        _set_stopped(self._layout(rec.id).dir, True)
+        self._user_stopped(rec.id, True)
         if rec.state == ST.RESTARTING:
             self.store.update(rec.id, (ST.RESTARTING,), state=ST.EXITED)
             return
@@ -321,7 +332,7 @@ class ContainerService:
         rec = self._get(ref)
         if rec.state not in ST.LIVE:
             return  # Docker: stopping a stopped container succeeds (304)
-        _set_stopped(self._layout(rec.id).dir, True)
+        self._user_stopped(rec.id, True)
         if rec.state == ST.RESTARTING:  # waiting out the back-off: just cancel it
             if self.store.update(rec.id, (ST.RESTARTING,), state=ST.EXITED):
                 return
@@ -452,7 +463,7 @@ class ContainerService:
         if rec.state in ST.LIVE:
             if not force:
                 ST.check("remove", rec.state, rec.id)
-            _set_stopped(self._layout(rec.id).dir, True)  # no policy restart from here on
+            self._user_stopped(rec.id, True)  # no policy restart from here on
             if rec.state == ST.RESTARTING:
                 self.store.update(rec.id, (ST.RESTARTING,), state=ST.EXITED)
                 rec = self._get(rec.id)
@@ -564,28 +575,12 @@ class ContainerService:
 
     def top(self, ref: str, ps_args: str = "-ef") -> dict:
         """Docker's /containers/{id}/top: the host's ps, filtered to the container's pids."""
-        import subprocess
-
         from dockyard.runtime.launch import cgroup_name
+        from dockyard.runtime.top import processes
 
         rec = self._get(ref)
         ST.check("top", rec.state, rec.id)
-        pids = set(self.driver.pids(cgroup_name(rec.id)))
-        args = ps_args.split() if ps_args else ["-ef"]
-        p = subprocess.run(["ps", *args], capture_output=True, text=True)
-        if p.returncode != 0:
-            raise InvalidArgument(f"ps: {p.stderr.strip()}")
-        lines = p.stdout.splitlines()
-        titles = lines[0].split()
-        if "PID" not in titles:
-            raise InvalidArgument("Couldn't find PID field in ps output")
-        pid_col = titles.index("PID")
-        procs = []
-        for line in lines[1:]:
-            fields = line.split(None, len(titles) - 1)
-            if len(fields) > pid_col and fields[pid_col].isdigit() and int(fields[pid_col]) in pids:
-                procs.append(fields)
-        return {"Titles": titles, "Processes": procs}
+        return processes(set(self.driver.pids(cgroup_name(rec.id))), ps_args)
 
 
 def _stored(rec, field: str):
@@ -601,64 +596,8 @@ def _lowerdirs(images, key: str) -> list[str]:
     return [r.dir for r in images.meta.snapshot_chain(key)]
 
 
-class _LazyContent:
-    """The content store's root, and the store itself only when needed (its import costs
-    ~4 ms, and a `run` only reads one small blob)."""
-
-    def __init__(self, images, root: str):
-        self.root = root
-        self._images = images
-
-    def read(self, digest: str, max_size: int):
-        return self._images.content.read(digest, max_size=max_size)
-
-
-def _image_config(content, image_id: str, limit: int = 16 << 20) -> bytes:
-    """The image's config blob, verified against its id. sha256 goes through `_sha256`
-    (0.2 ms to import; hashlib's OpenSSL binding costs ~3 ms on every run), and the blob is
-    read from the content store's layout (`blobs/sha256/<hex>`) without importing the store
-    (~4 ms); anything unusual (another algorithm, a missing, oversized or corrupt blob) goes
-    to the content store's own `read`, which raises the right error."""
-    alg, _, want = image_id.partition(":")
-    try:
-        from _sha256 import sha256
-    except ImportError:
-        sha256 = None
-    if alg == "sha256" and sha256 is not None and len(want) == 64 and _HEX.issuperset(want):
-        path = os.path.join(content.root, "blobs", "sha256", want)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            fd = -1
-        if fd >= 0:
-            try:
-                size = os.fstat(fd).st_size
-                data = os.read(fd, size + 1) if size <= limit else b""
-            finally:
-                os.close(fd)
-            if data and len(data) == size and sha256(data).hexdigest() == want:
-                return data
-    return content.read(image_id, max_size=limit)
-
-
 def _top_chain_id(diff_ids) -> str:
     # apart: oci.ids imports hashlib (~2 ms), which a one-layer image never needs
     from dockyard.oci.ids import chain_ids
 
     return chain_ids(diff_ids)[-1]
-
-
-def _set_stopped(container_dir: str, on: bool) -> None:
-    """The user stopped it: the restart policy must not bring it back (Docker's
-    HasBeenManuallyStopped), until the user starts it again."""
-    from dockyard.runtime.restart import stopped_path
-
-    path = stopped_path(container_dir)
-    if on:
-        with open(path, "w"):
-            pass
-    else:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
