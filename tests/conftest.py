@@ -70,3 +70,24 @@ class Dockyard:
 @pytest.fixture
 def dy(tmp_path) -> Dockyard:
     return Dockyard(tmp_path / "root", tmp_path / "state")
+
+
+@pytest.fixture(scope="session")
+def busybox_root(busybox_tar):
+    """A factory: `busybox_root(dir)` is a `Config` on `dir/root` and `dir/state` with busybox
+    imported (CMD /bin/sh), for tests that drive the services in-process."""
+
+    def make(d: Path):
+        from dockyard.config import Config
+        from dockyard.services.images import ImageService
+
+        cfg = Config(root=str(d / "root"), state_dir=str(d / "state"))
+        im = ImageService(cfg)
+        try:
+            with open(busybox_tar, "rb") as f:
+                im.import_rootfs(f, "busybox", ['CMD ["/bin/sh"]'], "")
+        finally:
+            im.close()
+        return cfg
+
+    return make

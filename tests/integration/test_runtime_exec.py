@@ -6,22 +6,14 @@ import time
 
 import pytest
 
-from dockyard.config import Config
 from dockyard.errors import Conflict, NotFound
 from dockyard.runtime.execute import run_in
 from dockyard.services.containers import ContainerService, RunOptions
-from dockyard.services.images import ImageService
 
 
 @pytest.fixture(scope="module")
-def data_root(tmp_path_factory, busybox_tar):
-    d = tmp_path_factory.mktemp("dy-exec")
-    cfg = Config(root=str(d / "root"), state_dir=str(d / "state"))
-    im = ImageService(cfg)
-    with open(busybox_tar, "rb") as f:
-        im.import_rootfs(f, "busybox", ['CMD ["/bin/sh"]'], "")
-    im.close()
-    return cfg
+def data_root(tmp_path_factory, busybox_root):
+    return busybox_root(tmp_path_factory.mktemp("dy-exec"))
 
 
 @pytest.fixture

@@ -7,20 +7,14 @@ import time
 
 import pytest
 
-from dockyard.config import Config
 from dockyard.runtime.launch import layout
 from dockyard.runtime.supervisor import exit_path
 from dockyard.services.containers import ContainerService, RunOptions
-from dockyard.services.images import ImageService
 
 
 @pytest.fixture
-def svc(tmp_path, busybox_tar):
-    cfg = Config(root=str(tmp_path / "root"), state_dir=str(tmp_path / "state"))
-    im = ImageService(cfg)
-    with open(busybox_tar, "rb") as f:
-        im.import_rootfs(f, "busybox", ['CMD ["/bin/sh"]'], "")
-    im.close()
+def svc(tmp_path, busybox_root):
+    cfg = busybox_root(tmp_path)
     s = ContainerService(cfg)
     yield s
     for c in s.list(all=True):

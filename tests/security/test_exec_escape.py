@@ -9,19 +9,13 @@ import os
 
 import pytest
 
-from dockyard.config import Config
 from dockyard.runtime.execute import run_in
 from dockyard.services.containers import ContainerService, RunOptions
-from dockyard.services.images import ImageService
 
 
 @pytest.fixture
-def box(tmp_path, busybox_tar):
-    cfg = Config(root=str(tmp_path / "root"), state_dir=str(tmp_path / "state"))
-    im = ImageService(cfg)
-    with open(busybox_tar, "rb") as f:
-        im.import_rootfs(f, "busybox", ['CMD ["/bin/sh"]'], "")
-    im.close()
+def box(tmp_path, busybox_root):
+    cfg = busybox_root(tmp_path)
     svc = ContainerService(cfg)
     cid, _ = svc.run(RunOptions(image="busybox", cmd=("sleep", "1000")))
     sentinel = tmp_path / "sentinel"
