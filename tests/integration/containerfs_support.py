@@ -2,18 +2,10 @@
 the check that no container, mount or cgroup is left behind."""
 
 import io
-import os
 import tarfile
 import time
 
-
-def _cgroups() -> set[str]:
-    out = set()
-    for base in ("/sys/fs/cgroup/pids/dockyard", "/sys/fs/cgroup/memory/dockyard",
-                 "/sys/fs/cgroup/dockyard"):  # fmt: skip
-        if os.path.isdir(base):
-            out.update(n for n in os.listdir(base) if len(n) == 64)
-    return out
+from cgroup_cli_support import dockyard_cgroups
 
 
 def with_busybox(dy, busybox_tar):
@@ -26,11 +18,11 @@ def with_busybox(dy, busybox_tar):
     assert dy.out("ps", "-aq") == ""
     ours = set(ids)  # other tests on this host may have containers of their own
     deadline = time.time() + 10
-    while _cgroups() & ours and time.time() < deadline:
+    while dockyard_cgroups() & ours and time.time() < deadline:
         time.sleep(0.05)
     with open("/proc/self/mountinfo") as f:
         assert [ln for ln in f if str(dy.root) in ln] == [], "mounts leaked onto the host"
-    assert _cgroups() & ours == set(), "cgroups leaked"
+    assert dockyard_cgroups() & ours == set(), "cgroups leaked"
 
 
 def error_line(p, status: int = 1) -> str:

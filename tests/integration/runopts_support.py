@@ -6,14 +6,7 @@ import json
 import os
 import time
 
-
-def cgroups() -> set[str]:
-    out = set()
-    for base in ("/sys/fs/cgroup/pids/dockyard", "/sys/fs/cgroup/memory/dockyard",
-                 "/sys/fs/cgroup/dockyard"):  # fmt: skip
-        if os.path.isdir(base):
-            out.update(n for n in os.listdir(base) if len(n) == 64)
-    return out
+from cgroup_cli_support import dockyard_cgroups
 
 
 def monitors(root) -> list[int]:
@@ -37,7 +30,7 @@ def monitors(root) -> list[int]:
 
 def busybox_cli(dy, busybox_tar, changes=('CMD ["sh"]',)):
     """The body of a `d` fixture: yields `dy` with busybox:latest imported."""
-    before = cgroups()
+    before = dockyard_cgroups()
     args = []
     for c in changes:
         args += ["-c", c]
@@ -51,7 +44,7 @@ def busybox_cli(dy, busybox_tar, changes=('CMD ["sh"]',)):
     assert dy.out("ps", "-aq") == ""
 
     def leaked() -> set[str]:  # other data roots on this host may have containers running
-        return (cgroups() - before) & mine
+        return (dockyard_cgroups() - before) & mine
 
     deadline = time.time() + 10
     while (leaked() or monitors(dy.root)) and time.time() < deadline:

@@ -2,32 +2,23 @@
 real containers on the real kernel. Every test leaves no container, mount or cgroup behind."""
 
 import json
-import os
 import re
 import signal
 import subprocess
 import time
 
 import pytest
+from cgroup_cli_support import dockyard_cgroups
 
 FULL_ID = re.compile(r"[0-9a-f]{64}")
 PS_HEADER = "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES"
-
-
-def _cgroups() -> set[str]:
-    out = set()
-    for base in ("/sys/fs/cgroup/pids/dockyard", "/sys/fs/cgroup/memory/dockyard",
-                 "/sys/fs/cgroup/dockyard"):  # fmt: skip
-        if os.path.isdir(base):
-            out.update(n for n in os.listdir(base) if len(n) == 64)
-    return out
 
 
 @pytest.fixture
 def d(dy, busybox_tar):
     """`dy` with busybox imported; removes every container afterwards and checks that no
     mount or cgroup was left behind."""
-    before = _cgroups()
+    before = dockyard_cgroups()
     dy("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
     yield dy
     ids = dy.out("ps", "-aq").split()
@@ -35,11 +26,11 @@ def d(dy, busybox_tar):
         dy("rm", "-f", *ids, check=False)
     assert dy.out("ps", "-aq") == ""
     deadline = time.time() + 10
-    while _cgroups() - before and time.time() < deadline:  # finishers tear down after exit
+    while dockyard_cgroups() - before and time.time() < deadline:  # finishers tear down after exit
         time.sleep(0.05)
     with open("/proc/self/mountinfo") as f:
         assert [ln for ln in f if str(dy.root) in ln] == [], "mounts leaked onto the host"
-    assert _cgroups() - before == set(), "cgroups leaked"
+    assert dockyard_cgroups() - before == set(), "cgroups leaked"
 
 
 def one_line_error(p, status=1) -> str:

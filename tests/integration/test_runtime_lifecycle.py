@@ -6,6 +6,7 @@ import signal
 import time
 
 import pytest
+from cgroup_cli_support import dockyard_cgroups
 
 from dockyard.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
 from dockyard.services.containers import ContainerService, RunOptions
@@ -16,29 +17,20 @@ def data_root(tmp_path_factory, busybox_root):
     return busybox_root(tmp_path_factory.mktemp("dy-runtime"))
 
 
-def _cgroups() -> set[str]:
-    out = set()
-    for base in ("/sys/fs/cgroup/pids/dockyard", "/sys/fs/cgroup/memory/dockyard",
-                 "/sys/fs/cgroup/dockyard"):  # fmt: skip
-        if os.path.isdir(base):
-            out.update(n for n in os.listdir(base) if len(n) == 64)
-    return out
-
-
 @pytest.fixture
 def svc(data_root):
-    before = _cgroups()
+    before = dockyard_cgroups()
     s = ContainerService(data_root)
     yield s
     for rec in s.list(all=True):
         s.remove(rec["Id"], force=True)
     deadline = time.time() + 10
-    while _cgroups() - before and time.time() < deadline:  # finishers tear down after exit
+    while dockyard_cgroups() - before and time.time() < deadline:  # finishers tear down after exit
         time.sleep(0.05)
     s.close()
     with open("/proc/self/mountinfo") as f:
         assert [ln for ln in f if data_root.root in ln] == [], "mounts leaked onto the host"
-    assert _cgroups() - before == set(), "cgroups leaked"
+    assert dockyard_cgroups() - before == set(), "cgroups leaked"
 
 
 def run(svc, *cmd, **kw):
@@ -216,7 +208,7 @@ def test_supervisor_killed_then_truth_and_cleanup(svc):
     assert rows[0]["State"] == "exited" and rows[0]["Status"].startswith("Exited (137)")
     state = svc.inspect(cid)["State"]
     assert state["Error"] and not state["Running"]
-    assert cid not in _cgroups()
+    assert cid not in dockyard_cgroups()
 
 
 def test_pids_limit_stops_a_fork_bomb(svc):
@@ -336,7 +328,7 @@ def test_supervisor_killed_with_rm_is_removed_by_next_command(svc):
         time.sleep(0.02)
     assert svc.list(all=True) == []
     assert not os.path.exists(os.path.join(svc.config.containers_dir, cid))
-    assert cid not in _cgroups()
+    assert cid not in dockyard_cgroups()
 
 
 def test_hostile_image_passwd_symlink_does_not_reach_the_host(svc, busybox_tar, tmp_path):
