@@ -12,6 +12,7 @@ import subprocess
 import tarfile
 
 import pytest
+from hostile_support import snapshot
 
 SECRET = "host secret\n"
 
@@ -33,16 +34,6 @@ def sentinel(tmp_path):
     s.mkdir()
     (s / "secret.txt").write_text(SECRET)
     return s
-
-
-def _snapshot(path) -> dict:
-    out = {}
-    for dirpath, dirs, files in os.walk(path):
-        for name in dirs + files:
-            p = os.path.join(dirpath, name)
-            st = os.lstat(p)
-            out[os.path.relpath(p, path)] = (st.st_mode, st.st_size, st.st_mtime_ns)
-    return out
 
 
 def _container(d, state: str, script: str) -> str:
@@ -105,7 +96,7 @@ def test_cp_in_through_symlinks_writes_inside_the_container(d, tmp_path, sentine
                f"mkdir -p /inside{s} && ln -s /inside{s} /ok")  # fmt: skip
     payload = tmp_path / "payload.txt"
     payload.write_text("payload\n")
-    before = _snapshot(sentinel)
+    before = snapshot(sentinel)
 
     def attack():
         codes = []
@@ -117,7 +108,7 @@ def test_cp_in_through_symlinks_writes_inside_the_container(d, tmp_path, sentine
         return codes
 
     confined(str(tmp_path), attack)
-    assert _snapshot(sentinel) == before
+    assert snapshot(sentinel) == before
     assert (sentinel / "secret.txt").read_text() == SECRET
     # the copies landed inside the container: through /ok, and through /target and /rel
     # resolved inside it (where they name a path that does not exist, the copy fails)
@@ -156,7 +147,7 @@ def _hostile_tar(target: str) -> bytes:
 def test_cp_in_a_hostile_tar_stays_inside(d, tmp_path, sentinel, confined, state):
     _container(d, state, "mkdir -p /drop")
     tar = _hostile_tar(str(sentinel))
-    before = _snapshot(sentinel)
+    before = snapshot(sentinel)
 
     def attack():
         p = subprocess.run(d.argv("cp", "-", "c1:/drop"), input=tar, capture_output=True,
@@ -166,7 +157,7 @@ def test_cp_in_a_hostile_tar_stays_inside(d, tmp_path, sentinel, confined, state
     code, err = confined(str(tmp_path), attack)
     assert "Traceback" not in err
     assert code in (0, 1), err
-    assert _snapshot(sentinel) == before
+    assert snapshot(sentinel) == before
     assert (sentinel / "secret.txt").read_text() == SECRET
 
 
@@ -180,7 +171,7 @@ def test_cp_in_makes_a_volumes_mount_point_inside_the_container(d, tmp_path, sen
     d("create", "--name", "c1", "-v", "named:/vlink/sub", "evil:1", "true")
     payload = tmp_path / "payload.txt"
     payload.write_text("payload\n")
-    before = _snapshot(sentinel)
+    before = snapshot(sentinel)
 
     def attack():
         p = subprocess.run(d.argv("cp", str(payload), "c1:/vlink/sub/"), capture_output=True,
@@ -188,7 +179,7 @@ def test_cp_in_makes_a_volumes_mount_point_inside_the_container(d, tmp_path, sen
         return p.returncode
 
     assert confined(str(tmp_path), attack) == 0
-    assert _snapshot(sentinel) == before
+    assert snapshot(sentinel) == before
     # the mount point was made inside the container, and the copy went into the volume
     named = json.loads(d.out("volume", "inspect", "named"))[0]["Mountpoint"]
     assert os.listdir(named) == ["payload.txt"]

@@ -7,13 +7,13 @@ aims at the sentinel (never at a real host file such as /etc/passwd), so that a 
 shows up as a failing test instead of damage to the machine running it.
 """
 
-import hashlib
 import io
 import os
 import stat
 from pathlib import Path
 
 import pytest
+from hostile_support import snapshot
 from isal import igzip
 
 from dockyard.archive.apply import apply_layer
@@ -68,31 +68,6 @@ def tar(*members: bytes) -> bytes:
 
 
 # -- the sentinel ----------------------------------------------------------------------------
-
-
-def snapshot(top: str) -> dict[str, tuple]:
-    """Everything observable about a tree: type, mode, owner, size, mtime, content, link text."""
-    out: dict[str, tuple] = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for n in dirnames + filenames:
-            p = os.path.join(dirpath, n)
-            st = os.lstat(p)
-            extra: object = None
-            if stat.S_ISLNK(st.st_mode):
-                extra = os.readlink(p)
-            elif stat.S_ISREG(st.st_mode):
-                with open(p, "rb") as f:
-                    extra = hashlib.sha256(f.read()).hexdigest()
-            out[os.path.relpath(p, top)] = (
-                st.st_mode,
-                st.st_uid,
-                st.st_gid,
-                st.st_size,
-                st.st_mtime_ns,
-                st.st_nlink,
-                extra,
-            )
-    return out
 
 
 @pytest.fixture

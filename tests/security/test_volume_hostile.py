@@ -7,35 +7,13 @@ and runs through `confined` (a child that can write only below the test dir); ea
 that the sentinel is byte-for-byte unchanged.
 """
 
-import hashlib
-import io
 import os
-import subprocess
-import sys
-import tarfile
 from pathlib import Path
 
 import pytest
+from hostile_support import cli, image_tar, snapshot
 
 from dockyard.runtime import copyup
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-def snapshot(root: Path) -> dict:
-    """Every entry under root: its kind and content (or link target) digest."""
-    out = {}
-    for dirpath, dirs, files in os.walk(root):
-        for name in dirs + files:
-            p = os.path.join(dirpath, name)
-            if os.path.islink(p):
-                out[p] = ("link", os.readlink(p))
-            elif os.path.isfile(p):
-                with open(p, "rb") as f:
-                    out[p] = ("file", hashlib.sha256(f.read()).hexdigest(), os.stat(p).st_mode)
-            else:
-                out[p] = ("dir", os.stat(p).st_mode)
-    return out
 
 
 @pytest.fixture
@@ -99,48 +77,24 @@ def test_copy_up_into_a_volume_with_a_planted_link_writes_nothing_through_it(
 # -- end to end: hostile images through the CLI ----------------------------------------------
 
 
-def _image_tar(busybox_tar: Path, out: Path, links: dict[str, str]) -> Path:
-    """The busybox rootfs plus the given symlinks (name -> target)."""
-    with open(busybox_tar, "rb") as f:
-        base = f.read()
-    with tarfile.open(out, "w") as dst, tarfile.open(fileobj=io.BytesIO(base)) as src:
-        for m in src.getmembers():
-            dst.addfile(m, src.extractfile(m) if m.isfile() else None)
-        for name, target in links.items():
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = tarfile.SYMTYPE, target
-            dst.addfile(info)
-    return out
-
-
-def _cli(root: Path, *args: str) -> tuple[int, str, str]:
-    env = dict(os.environ, PYTHONPATH=str(SRC))
-    p = subprocess.run(
-        [sys.executable, "-m", "dockyard", "--root", str(root / "root"),
-         "--state-dir", str(root / "state"), *args],
-        capture_output=True, env=env, timeout=120,
-    )  # fmt: skip
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
 def _scenario(root: Path, image: Path, sentinel: Path) -> list:
     results = []
-    _cli(root, "import", "-c", "VOLUME /up", "-c", "VOLUME /back", str(image), "up")
-    results.append(_cli(root, "run", "--rm", "up", "true"))
-    _cli(root, "import", "-c", "VOLUME /pr", str(image), "pr")
-    results.append(_cli(root, "run", "--rm", "pr", "true"))
-    _cli(root, "import", "-c", "VOLUME /out", str(image), "out")
-    results.append(_cli(root, "run", "--rm", "out", "sh", "-c", "ls -A /out; echo x > /out/pwned"))
+    cli(root, "import", "-c", "VOLUME /up", "-c", "VOLUME /back", str(image), "up")
+    results.append(cli(root, "run", "--rm", "up", "true"))
+    cli(root, "import", "-c", "VOLUME /pr", str(image), "pr")
+    results.append(cli(root, "run", "--rm", "pr", "true"))
+    cli(root, "import", "-c", "VOLUME /out", str(image), "out")
+    results.append(cli(root, "run", "--rm", "out", "sh", "-c", "ls -A /out; echo x > /out/pwned"))
     for bad in ("..", "../../sentinel", "a/b", str(sentinel)):
-        results.append(_cli(root, "volume", "create", bad))
-    results.append(_cli(root, "run", "--rm", "-v", "../../sentinel:/d", "up", "true"))
-    results.append(_cli(root, "volume", "ls", "-q"))
+        results.append(cli(root, "volume", "create", bad))
+    results.append(cli(root, "run", "--rm", "-v", "../../sentinel:/d", "up", "true"))
+    results.append(cli(root, "volume", "ls", "-q"))
     return results
 
 
 def test_hostile_volume_paths_and_names_stay_inside(tmp_path, sentinel, busybox_tar, confined):
     before = snapshot(sentinel)
-    image = _image_tar(busybox_tar, tmp_path / "img.tar", {
+    image = image_tar(busybox_tar, tmp_path / "img.tar", {
         "up": "../../..", "back": "/", "pr": "../proc/sys", "out": str(sentinel),
     })  # fmt: skip
     results = confined(str(tmp_path), _scenario, tmp_path, image, sentinel)
