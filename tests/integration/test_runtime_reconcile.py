@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from dockyard.runtime.exitfile import exit_path
 from dockyard.runtime.launch import layout
-from dockyard.runtime.supervisor import exit_path
 from dockyard.services.containers import ContainerService, RunOptions
 
 

@@ -7,7 +7,7 @@ from dockyard.linux import mounts as M
 from dockyard.linux.cgroups.v1 import V1Driver
 from dockyard.linux.cgroups.v2 import V2Driver
 from dockyard.runtime import handoff
-from dockyard.runtime.supervisor import Plan
+from dockyard.runtime.plan import Plan
 
 
 def _plan(driver) -> Plan:

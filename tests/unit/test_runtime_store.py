@@ -10,8 +10,8 @@ from dockyard.linux.cgroups.fake import FakeDriver
 from dockyard.metadata.store import MetadataStore
 from dockyard.runtime import reconcile as R
 from dockyard.runtime import state as ST
+from dockyard.runtime.exitfile import proc_start_time, write_exit
 from dockyard.runtime.store import ContainerRecord, ContainerStore
-from dockyard.runtime.supervisor import proc_start_time, write_exit
 
 
 @pytest.fixture

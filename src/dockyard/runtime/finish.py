@@ -139,7 +139,7 @@ def _restart(config, rec, wait: float) -> int:
 
 def _exit_of(rec, container_dir: str) -> bool:
     """Is the exit file there, written by this run's supervisor, for a live record?"""
-    from dockyard.runtime.supervisor import read_exit
+    from dockyard.runtime.exitfile import read_exit
 
     ex = read_exit(container_dir)
     return (

@@ -235,10 +235,11 @@ def start(
 
     The record moves to running only from `from_states` (a policy restart passes
     ("restarting",), so a user's stop during the back-off wins)."""
-    from dockyard.runtime import supervisor as SUP
+    from dockyard.runtime.exitfile import exit_path
+    from dockyard.runtime.plan import Plan
 
     def plan_for(init, status_w: int, barrier_r: int, result_w: int):
-        return SUP.Plan(
+        return Plan(
             cid=rec.id,
             root=config.root,
             state_dir=config.state_dir,
@@ -271,7 +272,7 @@ def start(
         try:
             from dockyard.runtime import handoff
 
-            _unlink_exit(SUP.exit_path(lay.dir))
+            _unlink_exit(exit_path(lay.dir))
             # our cgroup descriptor does not exist in the supervisor: it opens its own
             init = cfg.replace(cgroup_fd=None) if cfg and cfg.cgroup_fd is not None else cfg
             data = handoff.dumps(plan_for(init, status_w, barrier_r, result_w))
@@ -287,7 +288,7 @@ def start(
             os.close(pre.plan_w)
             _reap(pre)
     else:
-        _unlink_exit(SUP.exit_path(lay.dir))
+        _unlink_exit(exit_path(lay.dir))
         status_r, status_w = os.pipe2(os.O_CLOEXEC)
         barrier_r, barrier_w = os.pipe2(os.O_CLOEXEC)
         result_r, result_w = os.pipe2(os.O_CLOEXEC) if attach is not None else (-1, -1)
@@ -299,6 +300,8 @@ def start(
                     if fd >= 0:
                         os.close(fd)
                 if os.fork() == 0:
+                    from dockyard.runtime import supervisor as SUP
+
                     SUP.supervise(plan)
             finally:
                 os._exit(0)

@@ -13,7 +13,7 @@ SUPERVISOR_DIED = "container supervisor died unexpectedly"
 
 
 def supervisor_alive(rec) -> bool:
-    from dockyard.runtime.supervisor import proc_start_time
+    from dockyard.runtime.exitfile import proc_start_time
 
     return bool(rec.sup_pid) and proc_start_time(rec.sup_pid) == rec.sup_start
 
@@ -29,7 +29,7 @@ _NONE, _APPLIED, _LOST = 0, 1, 2
 def _apply_exit(store, rec, container_dir: str) -> int:
     """_APPLIED; _NONE (no exit file for this run); _LOST: there is one, but another process
     (the finisher, another command) moved the record first, so `rec` is stale."""
-    from dockyard.runtime.supervisor import read_exit
+    from dockyard.runtime.exitfile import read_exit
 
     # (restarting: this exit was recorded already, before the back-off began)
     if rec.state not in (ST.RUNNING, ST.PAUSED):

@@ -24,77 +24,8 @@ start time>` once the init is ready at the barrier, then `X` once it has exec'd,
 
 import os
 
-from dockyard.linux.record import Record
-
-
-class Plan(Record):
-    """What the forked supervisor needs; built by `launch` before the fork."""
-
-    cid: str
-    root: str  # the engine's Config (the finisher rebuilds it to restart the container)
-    state_dir: str
-    db_path: str
-    container_dir: str
-    log_path: str
-    init: object  # linux.init.InitConfig without stdio/barrier
-    cgroup: str
-    driver: object  # CgroupDriver
-    rlimits: tuple[tuple[int, int, int], ...]
-    status_w: int
-    barrier_r: int
-    result_w: int  # -1 when nobody is attached
-    attach: tuple[int, int, int] | None  # the client's stdin (or -1), stdout, stderr
-    auto_remove: bool
-    # forked before this process had any sqlite connection (launch.prefork): it may open its
-    # own, and finish here instead of in a fresh interpreter
-    sqlite_ok: bool
-    tty: bool  # a pty: the master here, the container's own slave on its 0-2
-    open_stdin: bool  # -i: the container's stdin stays open for clients (a pipe or the pty)
-    detach_keys: bytes  # the starting client's (b"": ctrl-p ctrl-q)
-    # `init` None: the supervisor builds it from these, and makes the cgroup itself (with
-    # `driver` None, detected here)
-    spec: object  # runtime.containerspec.ContainerSpec
-    lowerdirs: tuple[str, ...]
-    bpf: bytes | None
-    __slots__ = _fields = (
-        "cid",
-        "root",
-        "state_dir",
-        "db_path",
-        "container_dir",
-        "log_path",
-        "init",
-        "cgroup",
-        "driver",
-        "rlimits",
-        "status_w",
-        "barrier_r",
-        "result_w",
-        "attach",
-        "auto_remove",
-        "sqlite_ok",
-        "tty",
-        "open_stdin",
-        "detach_keys",
-        "spec",
-        "lowerdirs",
-        "bpf",
-    )
-    _defaults = {
-        "sqlite_ok": False, "tty": False, "open_stdin": False, "detach_keys": b"",
-        "spec": None, "lowerdirs": (), "bpf": None,
-    }  # fmt: skip
-
-
-def proc_start_time(pid: int) -> str:
-    """Field 22 of /proc/<pid>/stat ("" when gone): with the pid, names one process for good."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return ""
-    fields = data[data.rfind(b")") + 2 :].split()
-    return fields[19].decode() if len(fields) > 19 else ""
+from dockyard.runtime.exitfile import proc_start_time, write_exit
+from dockyard.runtime.plan import Plan
 
 
 def supervise(plan: Plan) -> None:
@@ -266,11 +197,20 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
     if not detached and not plan.sqlite_ok:
         finisher = _Finisher.spawn(plan)
     old_limits = _set_rlimits(plan.rlimits)
+    # the finisher's store: opened while the init assembles its root when there is such a
+    # wait, else once it runs; a container as short as `true` is gone before it would be
+    wants_store = plan.sqlite_ok and not detached
+    opened = []
+
+    def meanwhile() -> None:
+        if wants_store:
+            opened.append(_open_store(plan))
+
     # the container starts with default dispositions (Python ignores SIGPIPE)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         if make_cgroup:
-            init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan)
+            init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile)
         else:
             init = initstart.spawn(cfg, sc, early, plan.rlimits)
     except BaseException as e:
@@ -300,7 +240,9 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
         return
     _say(plan.status_w, "X")
     os.close(plan.status_w)
-    store = _open_store(plan) if plan.sqlite_ok and not detached else None
+    if wants_store and not opened:
+        meanwhile()
+    store = opened[0] if opened else None
     from dockyard.runtime import attachio
 
     listener = attachio.try_listen(plan.state_dir, plan.cid)
@@ -583,32 +525,6 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
         finish.run(root, state_dir, cid, removed_fd=result_w, store=store)
         return
     _python("dockyard.runtime.finish", root, state_dir, cid)
-
-
-def exit_path(container_dir: str) -> str:
-    return os.path.join(container_dir, "exit")
-
-
-def write_exit(container_dir: str, sup_pid: int, sup_start: str, code: int, oom: bool,
-               finished: int) -> None:  # fmt: skip
-    path = exit_path(container_dir)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, f"{sup_pid} {sup_start} {code} {int(oom)} {finished}\n".encode())
-    finally:
-        os.close(fd)
-    os.rename(tmp, path)
-
-
-def read_exit(container_dir: str):
-    """(sup_pid, sup_start, code, oom, finished) or None."""
-    try:
-        with open(exit_path(container_dir), "rb") as f:
-            parts = f.read(200).split()
-        return int(parts[0]), parts[1].decode(), int(parts[2]), parts[3] == b"1", int(parts[4])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 if __name__ == "__main__":

@@ -84,8 +84,8 @@ def _poll(svc, first, condition: str, held: _Held) -> int:
     """Poll the record without reconciling it (a reconciliation may remove a --rm container
     and its exit file in one go): only a dead supervisor's container is reconciled, once
     its exit code is known or lost anyway."""
+    from dockyard.runtime.exitfile import read_exit
     from dockyard.runtime.reconcile import supervisor_alive
-    from dockyard.runtime.supervisor import read_exit
 
     cdir = svc._layout(first.id).dir
     finished = first.finished
