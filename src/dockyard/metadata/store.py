@@ -32,7 +32,7 @@ from dockyard.metadata.records import (
     LeaseResource,
     SnapshotRecord,
 )
-from dockyard.sqlitemod import keep_wal_on_close
+from dockyard.sqlitemod import WAL_CHECKPOINT_PAGES, keep_wal_on_close
 from dockyard.sqlitemod import load as load_sqlite
 
 sqlite3 = load_sqlite()
@@ -45,12 +45,6 @@ _LAYER_COLUMNS = "diff_id, blob_digest, media_type, blob_size, size"
 _SNAPSHOT_COLUMNS = "key, parent, dir, size, created"
 # Deeper than any real image (overlay itself stops at 500 lower layers); guards against a cycle.
 _MAX_CHAIN = 1000
-
-
-# The WAL left by the last command is read whole by the next one to open the database
-# (sqlite's WAL recovery: ~1 ms for sqlite's default of 1000 pages here), so checkpoint at
-# 1 MiB: about every fifth build, instead of at every close.
-WAL_CHECKPOINT_PAGES = 256
 
 
 def _create_file(path: str) -> None:

@@ -8,7 +8,7 @@ so two processes racing on one container cannot both win a move.
 
 from dockyard.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
 from dockyard.linux.record import Record
-from dockyard.sqlitemod import keep_wal_on_close
+from dockyard.sqlitemod import WAL_CHECKPOINT_PAGES, keep_wal_on_close
 from dockyard.sqlitemod import load as _load_sqlite
 
 sqlite3 = _load_sqlite()
@@ -82,6 +82,9 @@ class ContainerStore:
             self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
             # durable across crashes under WAL (set by MetadataStore), cheaper than FULL
             self._conn.execute("PRAGMA synchronous = NORMAL")
+            # every `run` writes here three times: without this the WAL grows to sqlite's
+            # default 4 MiB, which the next command's first connection reads whole
+            self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             keep_wal_on_close(self._conn, path)
         except sqlite3.Error as e:
