@@ -217,12 +217,15 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
             os.setresgid(cfg.gid, cfg.gid, cfg.gid)
         if cfg.uid is not None:
             os.setresuid(cfg.uid, cfg.uid, cfg.uid)
+    env = dict(e.partition("=")[::2] for e in cfg.env)
+    # The filter goes on before the wait at the barrier, as runc's does before its exec
+    # fifo: loading it is off the start's path then. What runs after it is a write, a
+    # read, close_range and execve, which any profile that lets a container start allows.
+    if cfg.seccomp_bpf is not None:
+        sc.seccomp_set_filter(cfg.seccomp_bpf)
     os.write(status_fd, b"R")
     if cfg.barrier_fd is not None and os.read(cfg.barrier_fd, 1) != b"1":
         os._exit(0)  # the parent gave up on this container
-    env = dict(e.partition("=")[::2] for e in cfg.env)
-    if cfg.seccomp_bpf is not None:
-        sc.seccomp_set_filter(cfg.seccomp_bpf)
     # no host descriptor reaches the container; status_fd is close-on-exec
     if status_fd > 3:
         sc.close_range(3, status_fd - 1)

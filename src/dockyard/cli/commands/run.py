@@ -62,11 +62,10 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
 
 def _prefork(cli: Cli, opts: Values) -> list:
     """[a supervisor forked now], for the first `create_and_start` to take."""
-    # (store, containerspec, handoff: what both sides import anyway, once before the fork;
-    # no connection is opened, so the supervisor may still use sqlite)
-    import dockyard.runtime.store  # noqa: F401
+    # First thing, before this process imports what it needs: the supervisor imports its
+    # own share beside it, on the other core, and the fork copies a process that is small.
     from dockyard.cli.commands import attach as A
-    from dockyard.runtime import containerspec, handoff, launch  # noqa: F401
+    from dockyard.runtime import launch
 
     attach = None if opts.detach else A.streams(opts.interactive, opts.attach)
     return [launch.prefork(attach, cli.config.metadata_path)]
