@@ -93,3 +93,20 @@ def keep_wal_on_close(conn, path: str) -> None:
         db_config(handle, _NO_CKPT_ON_CLOSE, 1, None)
     except (OSError, AttributeError, ValueError, TypeError):
         pass
+
+
+def open_descriptors(db_path: str) -> set[int]:
+    """This process's descriptors on the database `db_path` or its WAL, shm or journal."""
+    import os
+
+    names = set()
+    for base in {db_path, os.path.realpath(db_path)}:
+        names |= {base, base + "-wal", base + "-shm", base + "-journal"}
+    fds = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") in names:
+                fds.add(int(fd))
+        except OSError:
+            pass
+    return fds

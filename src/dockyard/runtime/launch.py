@@ -179,7 +179,9 @@ def prefork(attach=None, db_path: str = "") -> Prefork:
                 from dockyard.runtime import supervisor as SUP
 
                 keep = {plan_r, status_w, barrier_r, result_w, *(attach or ())}
-                SUP.supervise_planned(plan_r, keep)
+                # attached, it finishes the container itself, in sqlite when it may
+                store_db = db_path if sqlite_ok and attach is not None else ""
+                SUP.supervise_planned(plan_r, keep, store_db)
         finally:
             os._exit(0)
     # not reaped here: it exits while the caller goes on (`_reap`)
@@ -198,16 +200,9 @@ def _reap(pre: Prefork) -> None:
 
 def _has_open(db_path: str) -> bool:
     """Does any descriptor of this process name the database or its WAL/shm files?"""
-    names = {db_path, db_path + "-wal", db_path + "-shm", db_path + "-journal"}
-    real = os.path.realpath(db_path)
-    names |= {real, real + "-wal", real + "-shm", real + "-journal"}
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") in names:
-                return True
-        except OSError:
-            pass
-    return False
+    from dockyard.sqlitemod import open_descriptors
+
+    return bool(open_descriptors(db_path))
 
 
 def cancel(pre: Prefork) -> None:
