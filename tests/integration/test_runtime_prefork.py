@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dockyard.errors import InvalidArgument, NotFound
+from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.services.containers import ContainerService, RunOptions
 
 
@@ -78,6 +78,31 @@ def test_a_run_that_fails_before_starting_leaves_nothing(svc, opts, error):
     assert _settled(before) == set()
     assert sorted(os.listdir("/proc/self/fd")) == fds
     assert svc.list(all=True) == []
+
+
+def test_a_run_whose_name_is_taken_leaves_nothing_and_the_holder_runs(svc, data_root):
+    """The record goes in only after the plan is handed over (the init sets up meanwhile):
+    a name conflict found then stops the start, and its supervisor, cgroup and directory go."""
+    from tests.integration.cgroup_cli_support import dockyard_cgroups
+
+    holder, _ = svc.run(RunOptions(image="busybox", cmd=("sleep", "60"), name="taken"))
+    fds = sorted(os.listdir("/proc/self/fd"))
+    before, groups = _twins(), dockyard_cgroups()
+    dirs = set(os.listdir(data_root.containers_dir))
+    out_r, out_w = os.pipe()
+    try:
+        with pytest.raises(Conflict, match='The container name "/taken" is already in use'):
+            svc.run(RunOptions(image="busybox", cmd=("true",), name="taken", auto_remove=True),
+                    (-1, out_w, out_w))  # fmt: skip
+    finally:
+        os.close(out_w)
+    assert os.read(out_r, 100) == b""  # the container never ran
+    os.close(out_r)
+    assert _settled(before) == set()
+    assert sorted(os.listdir("/proc/self/fd")) == fds
+    assert dockyard_cgroups() == groups
+    assert set(os.listdir(data_root.containers_dir)) == dirs
+    assert [(c["Id"], c["State"]) for c in svc.list(all=True)] == [(holder, "running")]
 
 
 def test_runs_whose_command_is_missing_leave_no_supervisor(svc):

@@ -220,7 +220,7 @@ def cancel(pre: Prefork) -> None:
 def start(
     store, rec, spec, lay: Layout, cfg, driver, config, attach=None,
     from_states: tuple[str, ...] = ("created", "exited"), pre: Prefork | None = None,
-    detach_keys: bytes = b"", lowerdirs=(), bpf: bytes | None = None,
+    detach_keys: bytes = b"", lowerdirs=(), bpf: bytes | None = None, before_wait=None,
 ) -> Started:  # fmt: skip
     """Fork the supervisor for `rec` (or hand the plan to `pre`, which this consumes) and
     return once the container has exec'd.
@@ -229,7 +229,11 @@ def start(
     `lowerdirs` and `bpf`, and makes the cgroup (`driver` None: it detects its own).
 
     The record moves to running only from `from_states` (a policy restart passes
-    ("restarting",), so a user's stop during the back-off wins)."""
+    ("restarting",), so a user's stop during the back-off wins).
+
+    `before_wait()`: runs once the plan is handed over, while the init is being set up
+    (`run` inserts the record then). If it raises, the supervisor is told to give up and
+    waited for, so the caller may clean up after it."""
     from dockyard.runtime.exitfile import exit_path
     from dockyard.runtime.plan import Plan
 
@@ -309,6 +313,14 @@ def start(
     import time
 
     try:
+        if before_wait is not None:
+            try:
+                before_wait()
+            except BaseException:
+                os.close(barrier_w)  # the init leaves at the barrier, then its supervisor
+                barrier_w = -1
+                _drain(status_r)
+                raise
         first = _line(status_r)
         if not first.startswith("P"):
             raise _start_error(first)
@@ -338,9 +350,27 @@ def start(
             )  # fmt: skip
         raise
     finally:
-        os.close(barrier_w)
+        if barrier_w >= 0:
+            os.close(barrier_w)
         os.close(status_r)
     return Started(init_pid, result_r)
+
+
+def _drain(status_r: int, timeout: float = 30.0) -> None:
+    """Read the status pipe to its end: the supervisor has finished with the start."""
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([status_r], [], [], left)[0]:
+            return
+        try:
+            if not os.read(status_r, 4096):
+                return
+        except OSError:
+            return
 
 
 def _unlink_exit(path: str) -> None:

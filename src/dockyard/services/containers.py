@@ -137,8 +137,10 @@ class ContainerService:
         """Make the container (record, directories, decided spec); returns its id."""
         return self._create(opts)[0].id
 
-    def _create(self, opts: RunOptions):
-        """`create`: (record, its spec, the image's lowerdirs), for a start right after."""
+    def _create(self, opts: RunOptions, insert: bool = True):
+        """`create`: (record, its spec, the image's lowerdirs), for a start right after.
+        `insert` False: everything but the record, which the caller inserts (`_insert`) or
+        undoes (`_undo_create`)."""
         import time
 
         from dockyard.runtime import containerspec as CS
@@ -185,18 +187,23 @@ class ContainerService:
                 id=cid, name=name or names.generate(), image=opts.image, image_id=img.id,
                 snapshot=top, created=time.time_ns(), state=ST.CREATED, spec=CS.to_json(spec),
             )  # fmt: skip
-            self._insert(rec, generated=not name)
+            if insert:
+                self._insert(rec, generated=not name)
         except BaseException:
-            from dockyard.runtime.cleanup import remove_dir
-
-            if spec.volumes:
-                from dockyard.runtime import volumes as V
-
-                V.release(self.config.metadata_path, self.config.volumes_dir, cid,
-                          V.anonymous_names(spec))  # fmt: skip
-            remove_dir(lay.dir)
+            self._undo_create(cid, spec)
             raise
         return rec, spec, lowers
+
+    def _undo_create(self, cid: str, spec) -> None:
+        """What `_create` made besides the record: the volumes' references, the directory."""
+        from dockyard.runtime.cleanup import remove_dir
+
+        if spec.volumes:
+            from dockyard.runtime import volumes as V
+
+            V.release(self.config.metadata_path, self.config.volumes_dir, cid,
+                      V.anonymous_names(spec))  # fmt: skip
+        remove_dir(self._layout(cid).dir)
 
     def _insert(self, rec, generated: bool) -> None:
         from dockyard.runtime import names
@@ -288,18 +295,27 @@ class ContainerService:
         if pre is None:
             pre = launch.prefork(attach, self.config.metadata_path)
         try:
-            rec, spec, lowers = self._create(opts)
+            rec, spec, lowers = self._create(opts, insert=False)
         except BaseException:
             launch.cancel(pre)
             raise
+        inserted = []
+
+        def insert() -> None:
+            # after the plan is handed over: the init assembles its root meanwhile
+            self._insert(rec, generated=not opts.name)
+            inserted.append(True)
+
         try:
             # just made: no earlier run to wait for or reconcile, and the spec is at hand
             # (the driver only if the start fails: the supervisor makes the cgroup)
             return rec.id, starter.start(self.config, self.store, lambda: self.driver, rec,
                                          lowers, attach, pre=pre, detach_keys=detach_keys,
-                                         spec=spec)  # fmt: skip
+                                         spec=spec, before_wait=insert)  # fmt: skip
         except BaseException:
-            if opts.auto_remove:
+            if not inserted:  # (the start has waited for its supervisor to give up)
+                self._undo_create(rec.id, spec)
+            elif opts.auto_remove:
                 self.remove(rec.id, force=True, volumes=True)
             raise
 
