@@ -60,15 +60,16 @@ def _default(o):
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
-def dumps(obj) -> str:
-    """`json.dumps(obj, separators=(",", ":"))`."""
+def dumps(obj, ensure_ascii: bool = True) -> str:
+    """`json.dumps(obj, separators=(",", ":"), ensure_ascii=ensure_ascii)`."""
     try:
-        from _json import encode_basestring_ascii, make_encoder
+        from _json import encode_basestring, encode_basestring_ascii, make_encoder
     except ImportError:
         import json
 
-        return json.dumps(obj, separators=(",", ":"))
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=ensure_ascii)
+    strings = encode_basestring_ascii if ensure_ascii else encode_basestring
     # (markers, default, encoder, indent, key_separator, item_separator, sort_keys,
     #  skipkeys, allow_nan): json.JSONEncoder's own call for a one-shot dumps
-    encode = make_encoder({}, _default, encode_basestring_ascii, None, ":", ",", False, False, True)
+    encode = make_encoder({}, _default, strings, None, ":", ",", False, False, True)
     return "".join(encode(obj, 0))

@@ -84,6 +84,32 @@ def test_repush_uploads_nothing_and_keeps_the_digest(dy, reg, busybox_tar):
     assert digest == [ln for ln in second.splitlines() if "digest:" in ln]
 
 
+def test_pulled_image_pushed_back_is_one_round_and_a_new_tag_is_put(dy, reg, tmp_path,
+                                                                    busybox_tar):  # fmt: skip
+    ref = f"{reg.host}/app:1"
+    dy("import", str(busybox_tar), ref)
+    first = dy.out("push", ref)
+    other = _client(dy, tmp_path, "b")
+    other("pull", ref)
+    reg.log.clear()
+    again = other.out("push", ref)  # the pulled image: its repo digest says it came from here
+    assert sorted((m, p) for m, p, *_ in reg.log) == [
+        ("GET", "/v2/"), ("HEAD", "/v2/app/manifests/1")]  # fmt: skip
+    digest = [ln for ln in first.splitlines() if "digest:" in ln]
+    assert digest == [ln for ln in again.splitlines() if "digest:" in ln]
+    # a tag the registry lacks: the early HEAD finds nothing; the blobs are checked and the
+    # manifest is put under the new tag, nothing uploaded
+    other("tag", ref, f"{reg.host}/app:2")
+    reg.log.clear()
+    out = other.out("push", f"{reg.host}/app:2")
+    assert "Layer already exists" in out and "Pushed" not in out
+    assert reg.writes() == []
+    assert [p for m, p, *_ in reg.log if m == "PUT"] == ["/v2/app/manifests/2"]
+    assert [p for m, p, *_ in reg.log].count("/v2/app/manifests/2") == 2  # HEAD, then PUT
+    assert digest[0].replace("1: ", "2: ") in out
+    assert other.out("pull", "-q", f"{reg.host}/app:2").strip() == f"{reg.host}/app:2"
+
+
 def test_push_to_another_repository_mounts_the_blobs(dy, reg, busybox_tar):
     dy("import", str(busybox_tar), f"{reg.host}/team/base:1")
     dy("push", f"{reg.host}/team/base:1")

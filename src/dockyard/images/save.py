@@ -30,11 +30,9 @@ class SaveItem:
 
 def _go_json(value) -> bytes:
     """Go's json.Encoder output: compact, HTML-escaped, newline-terminated."""
-    import json
+    from dockyard.oci._json import dumps
 
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return text.encode() + b"\n"
+    return dumps(value) + b"\n"
 
 
 def save(content, items: list[SaveItem], out: BinaryIO) -> None:

@@ -19,9 +19,9 @@ def loads_object(data: bytes, what: str) -> dict[str, object]:
 
 def dumps(value: object) -> bytes:
     """Compact JSON as Go's encoding/json writes it (no spaces, <>& escaped)."""
-    import json
+    from dockyard import fastjson
 
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = fastjson.dumps(value, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
 
 

@@ -52,6 +52,7 @@ class RegistryClient:
         self._candidates = base_urls(host, insecure)
         self._timeout = timeout
         self._http = None
+        self._early = None  # requests sent with the ping, answers not read yet (start_early)
         self.base = ""
         self._scopes = [_auth.repository_scope(repository, actions)] if repository else []
         self._challenge: _auth.Challenge | None = None
@@ -70,6 +71,11 @@ class RegistryClient:
         return HttpClient(verify, self._timeout, USER_AGENT, self.tls, self.proxies)
 
     def close(self) -> None:
+        early = self._take_early()
+        if early is not None:  # sent, never read: nobody will
+            http, _, sent = early[3]
+            http.abandon_many(sent)
+            http.close()
         if self._http is not None:
             self._http.close()
             self._http = None
@@ -90,6 +96,11 @@ class RegistryClient:
 
         if self.base:
             return
+        early = self._take_early()
+        if early is not None:  # its ping's answer is the one wanted; the others are dropped
+            self._finish_along(early[3])
+            if self.base:
+                return
         last = ""
         for attempt in range(self.retries + 1):
             if attempt:
@@ -283,8 +294,13 @@ class RegistryClient:
         """Several body-less requests (HEADs) sent in parallel without threads; any that
         fails or needs auth again is sent once more through `request`. The responses, read."""
         responses = None
-        if not self.base and not self.credentials:
-            responses = self._ping_along(method, paths, headers or {})
+        early = self._take_early()
+        if early is not None:
+            along = self._finish_along(early[3])
+            if early[:3] == (method, tuple(paths), dict(headers or {})):
+                responses = along  # else it served as the ping; its other answers are dropped
+        elif not self.base and not self.credentials:
+            responses = self._finish_along(self._start_along(method, paths, headers or {}))
         self.ping()
         if self._challenge is not None:
             responses = None  # any answered along with the ping went without auth: ask again
@@ -305,19 +321,39 @@ class RegistryClient:
             out.append(r)
         return out
 
-    def _ping_along(self, method: str, paths: list[str], headers: dict) -> list | None:
-        """Ping the first candidate base URL with the requests themselves in the same round:
-        an anonymous client saves a round trip when the registry asks for no auth (a no-op
-        push is one round). None when that candidate does not answer as a registry; the
-        responses otherwise (the caller sends them again if the ping found a challenge)."""
-        from dockyard.remote.http import TransportError
+    def start_early(self, method: str, paths: list[str], headers: dict | None = None) -> None:
+        """Send what `request_many(method, paths, ok, headers)` will ask, with the ping, now;
+        its answers are read when that call comes, so local work goes on while the registry
+        answers. Only for an anonymous client that has not pinged (else nothing is sent). Any
+        other first request takes the ping's answer from them and drops the rest."""
+        if self.base or self.credentials or self._early is not None:
+            return
+        h = dict(headers or {})
+        self._early = (method, tuple(paths), h, self._start_along(method, list(paths), h))
 
+    def _take_early(self):
+        early, self._early = self._early, None
+        return early
+
+    def _start_along(self, method: str, paths: list[str], headers: dict):
+        """Send a ping of the first candidate base URL with the requests themselves in the
+        same round: an anonymous client saves a round trip when the registry asks for no
+        auth (a no-op push is one round). `_finish_along` reads the answers."""
         base, verify = self._candidates[0]
         http = self._client(verify)
         urls = [base + "/v2/"] + [f"{base}/v2/{self.repository}/{p}" for p in paths]
         self.requests += len(urls)
+        return http, base, http.start_many(["GET"] + [method] * len(paths), urls, headers)
+
+    def _finish_along(self, started) -> list | None:
+        """The answers to `_start_along`'s requests. None when that candidate does not answer
+        as a registry; the responses otherwise (the caller sends them again if the ping found
+        a challenge)."""
+        from dockyard.remote.http import TransportError
+
+        http, base, sent = started
         try:
-            responses = http.send_many(["GET"] + [method] * len(paths), urls, headers)
+            responses = http.finish_many(sent)
         except TransportError:
             responses = [None]
         first = responses[0]

@@ -357,6 +357,11 @@ class HttpClient:
         in order (the server works on them in parallel; no thread is started). `method` is one
         for all or one per URL. An entry is None where the request failed; the caller retries
         those its own way."""
+        return self.finish_many(self.start_many(method, urls, headers))
+
+    def start_many(self, method: str | list[str], urls: list[str], headers: dict) -> list:
+        """The sending half of `send_many`: the requests go out now; `finish_many` reads the
+        answers (the caller may do other work meanwhile) or `abandon_many` drops them."""
         methods = [method] * len(urls) if isinstance(method, str) else list(method)
         sent: list = []
         for method, url in zip(methods, urls, strict=True):
@@ -378,6 +383,10 @@ class HttpClient:
             except OSError:
                 conn.close()
                 sent.append(None)
+        return sent
+
+    def finish_many(self, sent: list) -> list:
+        """The responses (read) to what `start_many` sent; None where a request failed."""
         out: list = []
         for item in sent:
             if item is None:
@@ -392,6 +401,13 @@ class HttpClient:
                 conn.close()
                 out.append(None)
         return out
+
+    @staticmethod
+    def abandon_many(sent: list) -> None:
+        """Close the connections of requests whose answers nobody will read."""
+        for item in sent:
+            if item is not None:
+                item[0].close()
 
     def _encode(self, method, target, netloc, headers, body, proxy=None) -> tuple[bytes, object]:
         """The request head with the body folded in when it is bytes; else the body iterable.

@@ -163,11 +163,22 @@ def manifest_digest(client, tag: str) -> str:
     """The digest the registry says `tag` has ("" when it has no such tag), asked with a HEAD
     that goes out together with the first ping. Good for skipping an upload the registry
     would not need, never for checking content."""
+    (r,) = client.request_many("HEAD", *_manifest_head(tag))
+    return r.headers.get("docker-content-digest", "") if r.status_code == 200 else ""
+
+
+def start_manifest_digest(client, tag: str) -> None:
+    """Send `manifest_digest`'s HEAD (with the ping) now; the answer is read when it is
+    called, so the caller's local work overlaps the round trip."""
+    paths, _, headers = _manifest_head(tag)
+    client.start_early("HEAD", paths, headers)
+
+
+def _manifest_head(tag: str) -> tuple[list[str], tuple[int, ...], dict]:
     from dockyard.remote.manifests import ACCEPT
 
     # Without the manifest types in Accept, a registry may deny having an OCI manifest.
-    (r,) = client.request_many("HEAD", [f"manifests/{tag}"], (200, 404), {"Accept": ACCEPT})
-    return r.headers.get("docker-content-digest", "") if r.status_code == 200 else ""
+    return [f"manifests/{tag}"], (200, 404), {"Accept": ACCEPT}
 
 
 def try_mount(client, digest: str, source_repo: str) -> str:
