@@ -8,7 +8,17 @@ probe inside the container (`runtime.execute.run_in`, with the probe's timeout: 
 that overruns it is killed and counts as exit code -1), writes the state file after every
 probe, and leaves the moment the init exits — the pidfd wakes it, even mid-wait.
 
-    python -S -m dockyard.runtime.healthmonitor ROOT STATE_DIR ID PIDFD STARTED_NS
+One monitor at a time: a running monitor holds an flock on `containers/<id>/health.lock`
+(the kernel drops it when the monitor dies, kill -9 included), and the file says for which
+init the start path started one. A monitor killed while its container runs is started
+again by the next command that looks at the container (`ensure`, from the service's
+reconciliation, as a dead supervisor is noticed): it takes the lock without waiting — held
+means a monitor is alive — and hands the held lock down to the new monitor, which carries
+on from the state file (status, streak and log kept). A monitor started while the last
+run's one still holds the lock (it leaves as soon as it notices its init's exit) waits for
+it.
+
+    python -S -m dockyard.runtime.healthmonitor ROOT STATE_DIR ID PIDFD STARTED_NS LOCK_FD
 """
 
 import os
@@ -30,45 +40,113 @@ def start_for(config, cid: str, container_dir: str, spec, pid: int) -> None:
         _note(config.root, cid, e)
 
 
+LOCK = "health.lock"
+
+
 def spawn(config, cid: str, container_dir: str, pid: int, started_ns: int) -> bool:
-    """Start the monitor for the init `pid`; False when that init is already gone."""
+    """Start the monitor for the init `pid` (a start); False when that init is already gone."""
     from dockyard.runtime import health
 
     try:
         pidfd = os.pidfd_open(pid)
     except OSError:
         return False
+    lock = -1
     try:
+        lock = os.open(
+            os.path.join(container_dir, LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+        )
+        _try_lock(lock)  # not free: the last run's monitor, leaving; ours waits for it
+        _mark(lock, pid)  # (after the lock: `ensure` never takes this start for a dead one)
         # while the init lives nobody removes the container's directory: write now
         st = health.read(container_dir) or health.State()
         st.restart()
         health.write(container_dir, st)
-        child = os.fork()
-        if child == 0:
-            try:
-                os.setsid()
-                if os.fork() == 0:
-                    _exec(config, cid, pidfd, started_ns)
-            finally:
-                os._exit(0)
-        os.waitpid(child, 0)
+        _detach(config, cid, pidfd, lock, started_ns)
     finally:
         os.close(pidfd)
+        if lock >= 0:
+            os.close(lock)
     return True
 
 
-def _exec(config, cid: str, pidfd: int, started_ns: int) -> None:
+def ensure(config, rec, container_dir: str) -> bool:
+    """For a running container whose supervisor is alive: when the monitor its start began
+    is gone (killed), start another, which goes on from the state file; True when it did.
+    Cheap when there is nothing to do: one open and one non-blocking flock."""
+    if rec.state != "running" or not rec.pid:
+        return False
+    try:
+        lock = os.open(os.path.join(container_dir, LOCK), os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False  # no check, or never started one
+    pidfd = -1
+    try:
+        if not _try_lock(lock) or _marked(lock) != rec.pid:
+            return False  # alive; or this run's start has not started one yet
+        try:
+            pidfd = os.pidfd_open(rec.pid)
+        except OSError:
+            return False  # the init is gone: the supervisor records the exit
+        if _wait_exit(pidfd, 0):
+            return False
+        _detach(config, rec.id, pidfd, lock, rec.started)
+        return True
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
+        os.close(lock)  # the monitor holds the lock now (or nobody does)
+
+
+def _try_lock(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _mark(fd: int, pid: int) -> None:
+    os.pwrite(fd, f"{pid:<15}\n".encode(), 0)
+
+
+def _marked(fd: int) -> int:
+    try:
+        return int(os.pread(fd, 16, 0) or b"0")
+    except ValueError:
+        return 0
+
+
+def _detach(config, cid: str, pidfd: int, lock: int, started_ns: int) -> None:
+    """The monitor, detached: double fork, a new session, a fresh interpreter."""
+    child = os.fork()
+    if child == 0:
+        try:
+            os.setsid()
+            if os.fork() == 0:
+                _exec(config, cid, pidfd, lock, started_ns)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+
+
+def _exec(config, cid: str, pidfd: int, lock: int, started_ns: int) -> None:
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    os.set_inheritable(pidfd, True)
-    os.closerange(3, pidfd)
-    os.closerange(pidfd + 1, 65536)
+    keep = sorted((pidfd, lock))
+    for fd in keep:
+        os.set_inheritable(fd, True)
+    os.closerange(3, keep[0])
+    os.closerange(keep[0] + 1, keep[1])
+    os.closerange(keep[1] + 1, 65536)
     src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": src}
     os.execve(sys.executable, [sys.executable, "-S", "-m", "dockyard.runtime.healthmonitor",
                                config.root, config.state_dir, cid, str(pidfd),
-                               str(started_ns)], env)  # fmt: skip
+                               str(started_ns), str(lock)], env)  # fmt: skip
 
 
 def run(config, cid: str, container_dir: str, pidfd: int, started_ns: int, probe,
@@ -149,10 +227,15 @@ class Probe:
 
 
 def main(argv: list[str]) -> int:
-    root, state_dir, cid, pidfd_s, started_s = argv
-    pidfd = int(pidfd_s)
+    root, state_dir, cid, pidfd_s, started_s, lock_s = argv
+    pidfd, lock = int(pidfd_s), int(lock_s)
     os.set_inheritable(pidfd, False)
+    os.set_inheritable(lock, False)
     try:
+        # held already, or the last run's monitor is leaving: wait, unless our init goes first
+        while not _try_lock(lock):
+            if _wait_exit(pidfd, 100_000_000):
+                return 0
         from dockyard.config import Config
         from dockyard.errors import NotFound
         from dockyard.runtime.containerspec import from_json

@@ -10,12 +10,27 @@ Log options (`--log-driver json-file|none`, `--log-opt max-size=10m,max-file=3`)
 at create with Docker's messages (`log_config`) and left next to the log in `log-config`
 when they are not the default; the supervisor's `open_log` reads them. With max-size the
 log rotates as Docker's: `<id>-json.log` -> `.1` -> `.2` ..., at most max-file files in all
-(one file: it is truncated); `stream` reads the rotated files oldest first, and follows
-the live file across rotations. Driver none: no log is written and `logs` refuses.
+(one file: it is truncated). With `compress=true` (Docker's rule: only with max-size and
+max-file > 1) the rotated files become `.1.gz` ... in the background (`logcompress`); the
+live file stays plain. A rotation holds the rotation lock (an flock on `log-config`)
+exclusively. Reading (`stream`, `Follower`, `read`, `rotated`) lives in `logread`, reached
+through this module too. Driver none: no log is written and `logs` refuses.
 """
 
 import os
 import time
+
+_READ_SIDE = ("Entry", "Follower", "parse_line", "read", "rotated", "stream")
+
+
+def __getattr__(name: str):
+    # the supervisor imports this module: the reading side is loaded only when used
+    if name in _READ_SIDE:
+        from dockyard.runtime import logread
+
+        return getattr(logread, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 MAX_LINE = 16 * 1024
 _GO_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))  # fmt: skip
@@ -101,12 +116,15 @@ CONFIG_FILE = "log-config"
 
 class LogFile:
     """The json-file log as the supervisor appends to it: rotated once it has reached
-    `max_size` bytes (-1: never), keeping `max_files` files in all."""
+    `max_size` bytes (-1: never), keeping `max_files` files in all; with `compress` the
+    rotated files are gzipped in the background (`runtime.logcompress`)."""
 
-    def __init__(self, path: str, max_size: int = -1, max_files: int = 1):
+    def __init__(self, path: str, max_size: int = -1, max_files: int = 1, compress: bool = False):
         self.path = path
         self.max_size = max_size
         self.max_files = max_files
+        self.compress = compress and max_files > 1
+        self.compressor = 0  # pid of the compressor started at the last rotation
         self.fd = self._open()
         self.size = os.fstat(self.fd).st_size if max_size > 0 else 0
 
@@ -134,20 +152,78 @@ class LogFile:
             os.ftruncate(self.fd, 0)
             self.size = 0
             return
-        for i in range(self.max_files - 1, 0, -1):
-            older = self.path if i == 1 else f"{self.path}.{i - 1}"
+        self._reap()  # Docker: the next rotation waits for the last compression
+        lock = _rotation_lock(self.path)
+        try:
+            _shift(self.path, self.max_files)
+            os.close(self.fd)
+            self.fd = self._open()
+            self.size = 0
+            if self.compress:
+                self._start_compressor(lock)
+        finally:
+            if lock >= 0:
+                os.close(lock)
+
+    def _start_compressor(self, lock: int) -> None:
+        import fcntl
+
+        from dockyard.runtime.logcompress import spawn
+
+        if lock >= 0:
+            fcntl.flock(lock, fcntl.LOCK_SH)  # shared: readers go on, the next rotation waits
+        try:
+            self.compressor = spawn(self.path, self.max_files, lock)
+        except OSError:
+            self.compressor = 0  # `.1` stays plain; the next compressor takes it too
+
+    def _reap(self) -> None:
+        if self.compressor:
+            pid, self.compressor = self.compressor, 0
             try:
-                os.rename(older, f"{self.path}.{i}")
-            except FileNotFoundError:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
                 pass
-        os.close(self.fd)
-        self.fd = self._open()
-        self.size = 0
 
     def close(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+        self._reap()  # as Docker's Close: the compression in progress is finished first
+
+
+def _rotation_lock(path: str) -> int:
+    """The rotation lock, held exclusively: an flock on the container's `log-config` (-1
+    when there is none, as for a log made outside the engine). Readers hold it shared while
+    they open the files, a compressor while it runs."""
+    import fcntl
+
+    try:
+        fd = os.open(os.path.join(os.path.dirname(path), CONFIG_FILE), os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return -1
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _shift(path: str, max_files: int) -> None:
+    """`.N-1` dropped, `.i` -> `.i+1`, the log -> `.1`; each index plain or compressed (or
+    both, when a compressor was killed: both move, the reader takes the plain one)."""
+    for ext in ("", ".gz"):
+        try:
+            os.unlink(f"{path}.{max_files - 1}{ext}")
+        except FileNotFoundError:
+            pass
+    for i in range(max_files - 1, 1, -1):
+        for ext in ("", ".gz"):
+            try:
+                os.rename(f"{path}.{i - 1}{ext}", f"{path}.{i}{ext}")
+            except FileNotFoundError:
+                pass
+    try:
+        os.rename(path, f"{path}.1")
+    except FileNotFoundError:
+        pass
 
 
 def open_log(log_path: str) -> "LogFile | None":
@@ -161,7 +237,7 @@ def open_log(log_path: str) -> "LogFile | None":
         return None
     size = int(words[1]) if len(words) > 1 else -1
     files = int(words[2]) if len(words) > 2 else 1
-    return LogFile(log_path, size, files)
+    return LogFile(log_path, size, files, words[3:4] == [b"1"])
 
 
 def log_config(driver: str, opts) -> tuple[tuple[str, str], ...]:
@@ -192,11 +268,9 @@ def log_config(driver: str, opts) -> tuple[tuple[str, str], ...]:
     for key in conf:
         if key not in known:
             raise InvalidArgument(f"unknown log opt '{key}' for json-file log driver")
-    limits(conf)
-    if conf.get("compress") not in (None, "false", "0", "f", "F", "FALSE", "False"):
-        from dockyard.errors import Unsupported
-
-        raise Unsupported("--log-opt compress=true is not supported yet")
+    size, files = _docker_limits(conf)
+    compressed(conf, size, files)
+    _needs_size(size, files)
     return tuple(conf.items())
 
 
@@ -207,6 +281,43 @@ def _split_opt(text: str) -> tuple[str, str]:
 
 def limits(conf: dict) -> tuple[int, int]:
     """(max size in bytes or -1, max files) from json-file options, with Docker's errors."""
+    size, files = _docker_limits(conf)
+    _needs_size(size, files)
+    return size, files
+
+
+def _needs_size(max_size: int, max_files: int) -> None:
+    # ours, not Docker's (which takes max-file alone and never rotates)
+    if max_size < 0 and max_files > 1:
+        from dockyard.errors import InvalidArgument
+
+        raise InvalidArgument("max-file needs max-size: set --log-opt max-size as well")
+
+
+_GO_BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+             "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}  # fmt: skip
+
+
+def compressed(conf: dict, max_size: int, max_files: int) -> bool:
+    """`compress` as Docker's json-file reads it (Go's strconv.ParseBool), refused without
+    rotation to files."""
+    from dockyard.errors import InvalidArgument
+
+    if "compress" not in conf:
+        return False
+    text = conf["compress"]
+    if text not in _GO_BOOLS:
+        raise InvalidArgument(f'strconv.ParseBool: parsing "{text}": invalid syntax')
+    on = _GO_BOOLS[text]
+    if on and (max_files == 1 or max_size == -1):
+        raise InvalidArgument(
+            "compress cannot be true when max-file is less than 2 or max-size is not set"
+        )
+    return on
+
+
+def _docker_limits(conf: dict) -> tuple[int, int]:
+    """max-size then max-file, checked in Docker's order with its messages."""
     from dockyard.errors import InvalidArgument
 
     max_size = -1
@@ -223,8 +334,6 @@ def limits(conf: dict) -> tuple[int, int]:
         max_files = int(text)
         if max_files < 1:
             raise InvalidArgument("max-file cannot be less than 1")
-        if max_size < 0 and max_files > 1:
-            raise InvalidArgument("max-file needs max-size: set --log-opt max-size as well")
     return max_size, max_files
 
 
@@ -257,8 +366,9 @@ def write_config(container_dir: str, driver: str, opts) -> None:
     if driver == "none":
         text = "none\n"
     else:
-        size, files = limits(dict(opts))
-        text = f"json-file {size} {files}\n"
+        conf = dict(opts)
+        size, files = limits(conf)
+        text = f"json-file {size} {files} {int(compressed(conf, size, files))}\n"
     path = os.path.join(container_dir, CONFIG_FILE)
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w") as f:
@@ -280,170 +390,3 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         n = os.write(fd, view)
         view = view[n:]
-
-
-class Entry:
-    __slots__ = ("data", "stream", "time_ns")
-
-    def __init__(self, stream: str, data: bytes, time_ns: int):
-        self.stream = stream
-        self.data = data
-        self.time_ns = time_ns
-
-
-def parse_line(line: bytes) -> "Entry | None":
-    import json
-
-    try:
-        doc = json.loads(line)
-        return Entry(doc["stream"], doc["log"].encode(), parse_rfc3339(doc["time"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None  # a torn last line while the writer is mid-append
-
-
-def read(path: str, offset: int = 0) -> tuple[list[Entry], int]:
-    """Whole lines from `offset` on, and the offset after the last whole line."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
-    except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n") + 1
-    entries = []
-    for line in data[:end].splitlines():
-        e = parse_line(line)
-        if e is not None:
-            entries.append(e)
-    return entries, offset + end
-
-
-def rotated(path: str) -> list[str]:
-    """The rotated files of a log that exist, oldest first (`.N` ... `.1`)."""
-    out = []
-    i = 1
-    while os.path.exists(f"{path}.{i}"):
-        out.append(f"{path}.{i}")
-        i += 1
-    return out[::-1]
-
-
-class Follower:
-    """Reads a json-file log and its rotated files in order, then the lines appended since,
-    across rotations (the file it holds open is renamed away: it reads that to its end,
-    then opens the new one)."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.fd = -1
-        self.ino = None
-        self.rest = b""
-
-    def initial(self) -> list[Entry]:
-        entries: list[Entry] = []
-        for old in rotated(self.path):
-            more, _ = read(old)
-            entries.extend(more)
-        self._open()
-        entries.extend(self._drain())
-        return entries
-
-    def _open(self) -> None:
-        try:
-            self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            self.fd = -1
-            return
-        self.ino = os.fstat(self.fd).st_ino
-        self.rest = b""
-
-    def _drain(self) -> list[Entry]:
-        if self.fd < 0:
-            return []
-        chunks = [self.rest]
-        while True:
-            b = os.read(self.fd, 1 << 20)
-            if not b:
-                break
-            chunks.append(b)
-        data = b"".join(chunks)
-        end = data.rfind(b"\n") + 1
-        self.rest = data[end:]
-        return [e for e in map(parse_line, data[:end].splitlines()) if e is not None]
-
-    def more(self) -> list[Entry]:
-        """What was appended since the last call."""
-        entries = self._drain()
-        try:
-            ino = os.stat(self.path).st_ino
-        except FileNotFoundError:
-            return entries
-        if ino != self.ino:  # rotated: on to the files written after ours, then the new one
-            if self.fd >= 0:
-                os.close(self.fd)
-            for newer in self._newer_rotated():
-                more, _ = read(newer)
-                entries.extend(more)
-            self._open()
-            entries.extend(self._drain())
-        elif self.fd >= 0 and os.fstat(self.fd).st_size < os.lseek(self.fd, 0, os.SEEK_CUR):
-            os.lseek(self.fd, 0, os.SEEK_SET)  # max-file=1: truncated in place
-            self.rest = b""
-            entries.extend(self._drain())
-        return entries
-
-    def _newer_rotated(self) -> list[str]:
-        """Rotated files newer than the one we held (when it rotated more than once since
-        the last look), oldest first: those before it in `.1`, `.2`, ... order, or all of
-        them when it was rotated away (what went with it is lost, as with Docker)."""
-        out = []
-        for name in rotated(self.path)[::-1]:  # .1, .2, ...
-            try:
-                if os.stat(name).st_ino == self.ino:
-                    return out[::-1]
-            except FileNotFoundError:
-                break
-            out.append(name)
-        return out[::-1]  # ours rotated away: every file left came after it
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
-def stream(path: str, is_live, follow: bool = False, tail: "int | None" = None,
-           since: "float | None" = None, until: "float | None" = None,
-           timestamps: bool = False):  # fmt: skip
-    """Yield (stream, bytes) for `logs`: the rotated files and the log, `tail` last entries,
-    between `since` and `until` (unix seconds); with `follow`, what comes next until
-    `is_live()` turns False."""
-    lo = int(since * 1e9) if since else None
-    hi = int(until * 1e9) if until else None
-
-    def emit(es):
-        for e in es:
-            if lo is not None and e.time_ns < lo:
-                continue
-            if hi is not None and e.time_ns > hi:
-                continue
-            data = e.data
-            if timestamps:
-                data = rfc3339nano(e.time_ns).encode() + b" " + data
-            yield e.stream, data
-
-    f = Follower(path)
-    try:
-        entries = f.initial()
-        if tail is not None and tail >= 0:
-            entries = entries[len(entries) - tail :] if tail else []
-        yield from emit(entries)
-        while follow:
-            live = is_live()
-            yield from emit(f.more())
-            if not live:
-                yield from emit(f.more())
-                return
-            time.sleep(0.05)
-    finally:
-        f.close()

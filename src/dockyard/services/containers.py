@@ -129,6 +129,10 @@ class ContainerService:
             from dockyard.runtime.attachio import unlink
 
             unlink(self.config.state_dir, rec.id)
+        elif out.state == ST.RUNNING:  # a health monitor killed meanwhile starts again
+            from dockyard.runtime.healthmonitor import ensure
+
+            ensure(self.config, out, self._layout(out.id).dir)
         return out
 
     # -- create -------------------------------------------------------------------------
