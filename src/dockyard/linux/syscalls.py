@@ -1,7 +1,8 @@
 """A small ctypes binding to the Linux system calls Python 3.11 does not expose.
 
-`Syscalls` loads libc on first use (ctypes costs milliseconds to import, so it is imported
-inside the methods, never at module load). Every failure raises `OSError` carrying the
+`Syscalls` loads libc on first use, through `linux.cdata` (ctypes' types over the `_ctypes`
+C module: the `ctypes` package costs milliseconds to import), imported inside the methods,
+never at module load. Every failure raises `OSError` carrying the
 errno, its strerror and the call that failed (as the error's `filename`), so callers can
 test `e.errno` and users read which call broke.
 """
@@ -83,9 +84,9 @@ _NUMBERS = {"x86_64": (56, 317), "aarch64": (220, 277)}
 
 
 def _raise(call: str) -> None:
-    import ctypes
+    from dockyard.linux import cdata as C
 
-    err = ctypes.get_errno()
+    err = C.get_errno()
     raise OSError(err, os.strerror(err), call)
 
 
@@ -118,19 +119,19 @@ class Syscalls:
         self._pylibc = None
 
     def prepare(self) -> None:
-        """Load libc now (ctypes and the library cost ~2 ms), ahead of the calls."""
-        import ctypes
+        """Load libc now, ahead of the calls."""
+        from dockyard.linux import cdata as C
 
         self._lib()
         if self._pylibc is None:
-            self._pylibc = ctypes.PyDLL(None, use_errno=True)
-            self._pylibc.syscall.restype = ctypes.c_long
+            self._pylibc = C.PyDLL(None, use_errno=True)
+            self._pylibc.syscall.restype = C.c_long
 
     def _lib(self):
         if self._libc is None:
-            import ctypes
+            from dockyard.linux import cdata as C
 
-            self._libc = ctypes.CDLL(None, use_errno=True)
+            self._libc = C.CDLL(None, use_errno=True)
         return self._libc
 
     def _number(self, which: int) -> int:
@@ -169,35 +170,36 @@ class Syscalls:
 
             raise FailedPrecondition("clone: the process has several threads; use unshare + fork")
         import _signal as signal  # the C module: `signal` imports enum
-        import ctypes
+
+        from dockyard.linux import cdata as C
 
         if self._pylibc is None:
             # PyDLL keeps the GIL held across the call, as os.fork does.
-            self._pylibc = ctypes.PyDLL(None, use_errno=True)
-            self._pylibc.syscall.restype = ctypes.c_long
+            self._pylibc = C.PyDLL(None, use_errno=True)
+            self._pylibc.syscall.restype = C.c_long
         if cgroup_fd is None:
             args = (
-                ctypes.c_long(self._number(0)),
-                ctypes.c_ulong(flags | signal.SIGCHLD),
-                ctypes.c_ulong(0),
-                ctypes.c_void_p(None),
-                ctypes.c_void_p(None),
-                ctypes.c_ulong(0),
+                C.c_long(self._number(0)),
+                C.c_ulong(flags | signal.SIGCHLD),
+                C.c_ulong(0),
+                C.c_void_p(None),
+                C.c_void_p(None),
+                C.c_ulong(0),
             )
         else:
             # struct clone_args (v2, 88 bytes): flags, pidfd, child_tid, parent_tid,
             # exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup
-            cargs = (ctypes.c_uint64 * 11)(
+            cargs = (C.c_uint64 * 11)(
                 flags | CLONE_INTO_CGROUP, 0, 0, 0, signal.SIGCHLD, 0, 0, 0, 0, 0, cgroup_fd
             )
-            args = (ctypes.c_long(_NR_CLONE3), cargs, ctypes.c_size_t(88))
-        api = ctypes.pythonapi
+            args = (C.c_long(_NR_CLONE3), cargs, C.c_size_t(88))
+        api = C.pythonapi()
         api.PyOS_BeforeFork()
         pid = self._pylibc.syscall(*args)
         if pid == 0:
             api.PyOS_AfterFork_Child()
             return 0
-        err = ctypes.get_errno()
+        err = C.get_errno()
         api.PyOS_AfterFork_Parent()
         if pid < 0:
             raise OSError(err, os.strerror(err), f"clone({flags:#x})")
@@ -251,9 +253,9 @@ class Syscalls:
 
     # --- prctl --------------------------------------------------------------------
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
-        import ctypes
+        from dockyard.linux import cdata as C
 
-        u = ctypes.c_ulong
+        u = C.c_ulong
         rc = self._lib().prctl(option, u(arg2), u(arg3), u(arg4), u(arg5))
         if rc < 0:
             _raise(f"prctl({option})")
@@ -287,19 +289,19 @@ class Syscalls:
         self.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0)
 
     def get_child_subreaper(self) -> bool:
-        import ctypes
+        from dockyard.linux import cdata as C
 
-        val = ctypes.c_int(0)
-        self.prctl(PR_GET_CHILD_SUBREAPER, ctypes.addressof(val))
+        val = C.c_int(0)
+        self.prctl(PR_GET_CHILD_SUBREAPER, C.addressof(val))
         return val.value != 0
 
     # --- capabilities -------------------------------------------------------------
     def capget(self, pid: int = 0) -> tuple[int, int, int]:
         """(effective, permitted, inheritable) of `pid` (0 = self) as 64-bit masks."""
-        import ctypes
+        from dockyard.linux import cdata as C
 
-        hdr = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, pid)
-        data = (ctypes.c_uint32 * 6)()
+        hdr = (C.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, pid)
+        data = (C.c_uint32 * 6)()
         if self._lib().capget(hdr, data) != 0:
             _raise("capget")
         return (
@@ -309,11 +311,11 @@ class Syscalls:
         )
 
     def capset(self, effective: int, permitted: int, inheritable: int = 0) -> None:
-        import ctypes
+        from dockyard.linux import cdata as C
 
         lo, hi = 0xFFFFFFFF, 32
-        hdr = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
-        data = (ctypes.c_uint32 * 6)(
+        hdr = (C.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+        data = (C.c_uint32 * 6)(
             effective & lo,
             permitted & lo,
             inheritable & lo,
@@ -327,24 +329,24 @@ class Syscalls:
     # --- seccomp, fds -------------------------------------------------------------
     def seccomp_set_filter(self, bpf: bytes, flags: int = 0) -> None:
         """Install a classic-BPF program (raw `struct sock_filter` array) as a seccomp filter."""
-        import ctypes
+        from dockyard.linux import cdata as C
 
         if not bpf or len(bpf) % 8:
             from dockyard.errors import InvalidArgument
 
             raise InvalidArgument("seccomp: BPF program must be a non-empty multiple of 8 bytes")
 
-        class SockFprog(ctypes.Structure):
-            _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_char_p))
+        class SockFprog(C.Structure):
+            _fields_ = (("len", C.c_ushort), ("filter", C.c_char_p))
 
         prog = SockFprog(len(bpf) // 8, bpf)
         libc = self._lib()
-        libc.syscall.restype = ctypes.c_long
+        libc.syscall.restype = C.c_long
         rc = libc.syscall(
-            ctypes.c_long(self._number(1)),
-            ctypes.c_ulong(SECCOMP_SET_MODE_FILTER),
-            ctypes.c_ulong(flags),
-            ctypes.byref(prog),
+            C.c_long(self._number(1)),
+            C.c_ulong(SECCOMP_SET_MODE_FILTER),
+            C.c_ulong(flags),
+            C.byref(prog),
         )
         if rc != 0:
             _raise("seccomp(SECCOMP_SET_MODE_FILTER)")
@@ -352,22 +354,22 @@ class Syscalls:
     def openat2(self, dirfd: int, path: str, flags: int, resolve: int, mode: int = 0) -> int:
         """openat2(2): open `path` relative to `dirfd` under the `resolve` restrictions
         (RESOLVE_IN_ROOT: as if `dirfd` were the root, symlinks and ".." included)."""
-        import ctypes
+        from dockyard.linux import cdata as C
 
-        how = (ctypes.c_uint64 * 3)(flags, mode, resolve)
+        how = (C.c_uint64 * 3)(flags, mode, resolve)
         libc = self._lib()
-        libc.syscall.restype = ctypes.c_long
+        libc.syscall.restype = C.c_long
         fd = libc.syscall(
-            ctypes.c_long(_NR_OPENAT2), ctypes.c_int(dirfd), os.fsencode(path), how,
-            ctypes.c_size_t(24),
+            C.c_long(_NR_OPENAT2), C.c_int(dirfd), os.fsencode(path), how,
+            C.c_size_t(24),
         )  # fmt: skip
         if fd < 0:
             _raise(f"openat2 {path}")
         return fd
 
     def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
-        import ctypes
+        from dockyard.linux import cdata as C
 
-        u = ctypes.c_uint
-        if self._lib().close_range(u(first), u(last), ctypes.c_int(flags)) != 0:
+        u = C.c_uint
+        if self._lib().close_range(u(first), u(last), C.c_int(flags)) != 0:
             _raise(f"close_range({first}, {last})")

@@ -47,10 +47,11 @@ def complete(plan, driver):
     return plan.replace(init=init, driver=plan.driver or driver)
 
 
-def spawn_into_new_cgroup(cfg, sc, early, plan):
+def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None):
     """Make the container's cgroup and start its init in it. With an init cloned early
     (cgroup v1), the cgroup is made while the init assembles its root filesystem; the init
-    joins it (writes "0" to each hierarchy's `tasks`) before pivot_root."""
+    joins it (writes "0" to each hierarchy's `tasks`) before pivot_root. `meanwhile()`, if
+    given, runs in that wait too (not called on the other paths)."""
     from dockyard.linux import init as I
     from dockyard.runtime import launch
 
@@ -63,6 +64,8 @@ def spawn_into_new_cgroup(cfg, sc, early, plan):
             early.kill()
             raise
         early.send_cgroup(join)
+        if meanwhile is not None:
+            meanwhile()
         return early.ready()
     if early is not None:
         early.discard()

@@ -179,9 +179,7 @@ def prefork(attach=None, db_path: str = "") -> Prefork:
                 from dockyard.runtime import supervisor as SUP
 
                 keep = {plan_r, status_w, barrier_r, result_w, *(attach or ())}
-                # attached, it finishes the container itself, in sqlite when it may
-                store_db = db_path if sqlite_ok and attach is not None else ""
-                SUP.supervise_planned(plan_r, keep, store_db)
+                SUP.supervise_planned(plan_r, keep)
         finally:
             os._exit(0)
     # not reaped here: it exits while the caller goes on (`_reap`)

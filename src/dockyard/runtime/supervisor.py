@@ -42,15 +42,13 @@ def supervise(plan: Plan) -> None:
         os._exit(code)
 
 
-def supervise_planned(plan_r: int, keep: set[int], store_db: str = "") -> None:
+def supervise_planned(plan_r: int, keep: set[int]) -> None:
     """Run in a supervisor forked ahead of its plan (`launch.prefork`); never returns.
 
     Warms up while the launcher works (the imports and libc the start needs, in the
     container init's too: it is cloned from here) and clones the init ahead
     (`initstart.clone_early`), then reads the plan; end-of-file without one means the launcher gave
-    up. `store_db`: the database this process will finish the container in (an attached
-    `run`), opened while it waits: a container as short as `true` is gone before the
-    supervisor could open it after the start."""
+    up."""
     code = 1
     try:
         os.setsid()
@@ -60,7 +58,6 @@ def supervise_planned(plan_r: int, keep: set[int], store_db: str = "") -> None:
 
         early = initstart.clone_early(sc)
         driver = initstart.detect()
-        store = _open_store(store_db) if store_db else None  # after the clone: not the init's
         chunks = []
         while True:
             b = os.read(plan_r, 65536)
@@ -76,7 +73,7 @@ def supervise_planned(plan_r: int, keep: set[int], store_db: str = "") -> None:
     except BaseException:
         os._exit(code)
     try:
-        _run(plan, sc, early, driver, store, store_db)
+        _run(plan, sc, early, driver)
         code = 0
     except BaseException as e:
         _say(plan.status_w, f"E125:{type(e).__name__}: {e}")
@@ -98,8 +95,9 @@ def _warm_up(finish_here: bool = False):
     from dockyard.linux import syscalls as S
     from dockyard.linux.cgroups import v1, v2  # noqa: F401 - the plan's driver
 
-    # (containerspec: the plan's spec)
-    from dockyard.runtime import attachio, containerspec, handoff, initstart, jsonlog  # noqa: F401
+    # (containerspec: the plan's spec; what only serves once the container runs, the log
+    # and the attach hub, is imported while the init sets up: `_run`'s `meanwhile`)
+    from dockyard.runtime import containerspec, handoff, initstart  # noqa: F401
 
     sc = S.Syscalls()
     sc.prepare()
@@ -150,7 +148,7 @@ def _keep_only(keep: set[int]) -> None:
                 pass
 
 
-def _run(plan: Plan, sc=None, early=None, driver=None, store=None, store_db: str = "") -> None:
+def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
     import _signal as signal  # the C module: `signal` imports enum
 
     from dockyard.runtime import initstart
@@ -177,10 +175,6 @@ def _run(plan: Plan, sc=None, early=None, driver=None, store=None, store_db: str
     keep.update(fd for fd in (attach or ()) if fd >= 0)
     if early is not None:
         keep.update(early.fds())
-    if store is not None:
-        from dockyard.sqlitemod import open_descriptors
-
-        keep.update(open_descriptors(store_db))  # sqlite's own, opened ahead
     _keep_only(keep)
     stdin = attach[0] if attach is not None and attach[0] >= 0 else devnull
     if plan.tty or (plan.open_stdin and stdin == devnull):
@@ -204,11 +198,22 @@ def _run(plan: Plan, sc=None, early=None, driver=None, store=None, store_db: str
     if not detached and not plan.sqlite_ok:
         finisher = _Finisher.spawn(plan)
     old_limits = _set_rlimits(plan.rlimits)
+    # the finisher's store: opened while the init assembles its root when there is such a
+    # wait, else once it runs; a container as short as `true` is gone before it would be
+    wants_store = plan.sqlite_ok and not detached
+    opened = []
+
+    def meanwhile() -> None:
+        from dockyard.runtime import attachio, jsonlog  # noqa: F401
+
+        if wants_store:
+            opened.append(_open_store(plan))
+
     # the container starts with default dispositions (Python ignores SIGPIPE)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         if make_cgroup:
-            init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan)
+            init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile)
         else:
             init = initstart.spawn(cfg, sc, early, plan.rlimits)
     except BaseException as e:
@@ -238,8 +243,9 @@ def _run(plan: Plan, sc=None, early=None, driver=None, store=None, store_db: str
         return
     _say(plan.status_w, "X")
     os.close(plan.status_w)
-    if store is None and plan.sqlite_ok and not detached:
-        store = _open_store(plan.db_path)
+    if wants_store and not opened:
+        meanwhile()
+    store = opened[0] if opened else None
     from dockyard.runtime import attachio
 
     listener = attachio.try_listen(plan.state_dir, plan.cid)
@@ -261,14 +267,15 @@ def _run(plan: Plan, sc=None, early=None, driver=None, store=None, store_db: str
             hold_result=plan.auto_remove, store=store)  # fmt: skip
 
 
-def _open_store(db_path: str):
-    """The finisher's imports and database connection, opened ahead (it finishes in this
-    process): at the exit only the statements are left to run."""
+def _open_store(plan: Plan):
+    """The finisher's imports and database connection, while the container runs (it
+    finishes in this process): at the exit only the statements are left to run. (Not in
+    the warm-up before the start: that must be over before the plan comes.)"""
     try:
         _warm_up_finish()
         from dockyard.runtime.store import ContainerStore
 
-        return ContainerStore(db_path)
+        return ContainerStore(plan.db_path)
     except Exception:
         return None  # the finisher opens its own
 
