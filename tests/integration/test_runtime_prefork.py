@@ -83,7 +83,7 @@ def test_a_run_that_fails_before_starting_leaves_nothing(svc, opts, error):
 def test_a_run_whose_name_is_taken_leaves_nothing_and_the_holder_runs(svc, data_root):
     """The record goes in only after the plan is handed over (the init sets up meanwhile):
     a name conflict found then stops the start, and its supervisor, cgroup and directory go."""
-    from tests.integration.cgroup_cli_support import dockyard_cgroups
+    from cgroup_cli_support import dockyard_cgroups
 
     holder, _ = svc.run(RunOptions(image="busybox", cmd=("sleep", "60"), name="taken"))
     fds = sorted(os.listdir("/proc/self/fd"))

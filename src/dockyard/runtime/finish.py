@@ -50,10 +50,9 @@ class _Once:
 
 def _finish_and_tidy(root: str, state_dir: str, cid: str, removed: _Once, store) -> int:
     from dockyard.config import Config
-    from dockyard.linux.cgroups import detect
     from dockyard.runtime import restart
     from dockyard.runtime.containerspec import from_json
-    from dockyard.runtime.launch import cgroup_name, layout
+    from dockyard.runtime.launch import layout
     from dockyard.runtime.reconcile import apply_exit
     from dockyard.runtime.store import ContainerStore
 
@@ -83,28 +82,45 @@ def _finish_and_tidy(root: str, state_dir: str, cid: str, removed: _Once, store)
         return 0  # removed meanwhile (rm -f); its remover cleaned up
     finally:
         store.close()
-    try:
-        detect().remove(cgroup_name(cid))
-    except Exception:
-        pass  # the next command touching the container retries
     if spec.auto_remove:
-        if os.path.isdir(lay.dir):
-            from dockyard.runtime.cleanup import remove_dir
-            from dockyard.runtime.exitwaiters import drain
-
-            held = drain(lay.dir)  # every `wait` has read the exit file first
-            try:
-                remove_dir(lay.dir)
-            finally:
-                if held >= 0:
-                    os.close(held)
+        _tidy(lay.dir, cid, True)
         return 0
+    _tidy(lay.dir, cid, False)
     stopped = os.path.exists(restart.stopped_path(lay.dir))
     if rec.state != "exited" or not restart.should_restart(
         spec.restart, spec.restart_max, rec.exit_code, rec.restart_count, stopped
     ):
         return 0
     return _restart(config, rec, restart.delay(rec.restart_count, rec.finished - rec.started))
+
+
+def tidy_removed(root: str, state_dir: str, cid: str) -> None:
+    """What is left of a --rm container once its record is gone (its client removed it):
+    the cgroup and the directory."""
+    from dockyard.config import Config
+    from dockyard.runtime.launch import layout
+
+    _tidy(layout(Config(root=root, state_dir=state_dir).containers_dir, cid).dir, cid, True)
+
+
+def _tidy(container_dir: str, cid: str, removed: bool) -> None:
+    from dockyard.linux.cgroups import detect
+    from dockyard.runtime.launch import cgroup_name
+
+    try:
+        detect().remove(cgroup_name(cid))
+    except Exception:
+        pass  # the next command touching the container retries
+    if removed and os.path.isdir(container_dir):
+        from dockyard.runtime.cleanup import remove_dir
+        from dockyard.runtime.exitwaiters import drain
+
+        held = drain(container_dir)  # every `wait` has read the exit file first
+        try:
+            remove_dir(container_dir)
+        finally:
+            if held >= 0:
+                os.close(held)
 
 
 def _restart(config, rec, wait: float) -> int:

@@ -48,7 +48,10 @@ def layout(containers_dir: str, cid: str) -> Layout:
 class Started(Record):
     pid: int
     result_r: int  # -1 unless attached: read "C<code>" from it
-    __slots__ = _fields = ("pid", "result_r")
+    # `client_removes`: write "D" here once the record is gone (`say_removed`), or close it
+    ack_w: int
+    __slots__ = _fields = ("pid", "result_r", "ack_w")
+    _defaults = {"ack_w": -1}
 
 
 def cgroup_name(cid: str) -> str:
@@ -219,6 +222,7 @@ def start(
     store, rec, spec, lay: Layout, cfg, driver, config, attach=None,
     from_states: tuple[str, ...] = ("created", "exited"), pre: Prefork | None = None,
     detach_keys: bytes = b"", lowerdirs=(), bpf: bytes | None = None, before_wait=None,
+    client_removes: bool = False,
 ) -> Started:  # fmt: skip
     """Fork the supervisor for `rec` (or hand the plan to `pre`, which this consumes) and
     return once the container has exec'd.
@@ -231,7 +235,16 @@ def start(
 
     `before_wait()`: runs once the plan is handed over, while the init is being set up
     (`run` inserts the record then). If it raises, the supervisor is told to give up and
-    waited for, so the caller may clean up after it."""
+    waited for, so the caller may clean up after it.
+
+    `client_removes` (run --rm, attached, with a supervisor forked ahead that may use
+    sqlite): the caller removes the record once it reads the exit code, and tells the
+    supervisor on `Started.ack_w` (`say_removed`), instead of waiting for the supervisor's
+    finisher to do it."""
+    client_removes = (
+        client_removes and pre is not None and pre.sqlite_ok and attach is not None
+        and spec.auto_remove
+    )  # fmt: skip
     from dockyard.runtime.exitfile import exit_path
     from dockyard.runtime.plan import Plan
 
@@ -259,6 +272,7 @@ def start(
             spec=spec if init is None else None,
             lowerdirs=tuple(lowerdirs) if init is None else (),
             bpf=bpf if init is None else None,
+            client_removes=client_removes,
         )
 
     if pre is not None:
@@ -340,6 +354,8 @@ def start(
     except BaseException as e:
         if result_r >= 0:
             os.close(result_r)
+        if barrier_w >= 0:
+            os.close(barrier_w)
         if getattr(e, "exit_code", None) is not None:
             # Docker keeps a container that failed to start as created, with the error
             store.update(
@@ -348,10 +364,23 @@ def start(
             )  # fmt: skip
         raise
     finally:
-        if barrier_w >= 0:
-            os.close(barrier_w)
         os.close(status_r)
-    return Started(init_pid, result_r)
+    if not client_removes:  # else it carries the client's word that the record is gone
+        os.close(barrier_w)
+        barrier_w = -1
+    return Started(init_pid, result_r, barrier_w)
+
+
+def say_removed(ack_w: int, removed: bool) -> None:
+    """Tell a `client_removes` supervisor whether the record is gone (it tidies the rest)
+    or not (it removes the record itself); closes `ack_w`."""
+    try:
+        if removed:
+            os.write(ack_w, b"D")
+    except OSError:
+        pass  # the supervisor is gone
+    finally:
+        os.close(ack_w)
 
 
 def _drain(status_r: int, timeout: float = 30.0) -> None:

@@ -35,6 +35,9 @@ class Plan(Record):
     spec: object  # runtime.containerspec.ContainerSpec
     lowerdirs: tuple[str, ...]
     bpf: bytes | None
+    # run --rm, attached: the client removes the record itself once told the exit code, and
+    # says so on the barrier pipe ("D"; end-of-file: it did not, this process does)
+    client_removes: bool
     __slots__ = _fields = (
         "cid",
         "root",
@@ -58,8 +61,9 @@ class Plan(Record):
         "spec",
         "lowerdirs",
         "bpf",
+        "client_removes",
     )
     _defaults = {
         "sqlite_ok": False, "tty": False, "open_stdin": False, "detach_keys": b"",
         "spec": None, "lowerdirs": (), "bpf": None,
-    }  # fmt: skip
+     "client_removes": False,}  # fmt: skip

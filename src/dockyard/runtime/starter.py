@@ -59,12 +59,14 @@ def _compile(root: str, spec) -> str:
 
 
 def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("created", "exited"),
-          pre=None, detach_keys: bytes = b"", spec=None, before_wait=None):  # fmt: skip
+          pre=None, detach_keys: bytes = b"", spec=None, before_wait=None,
+          client_removes: bool = False):  # fmt: skip
     """Start `rec` (already checked by the caller); returns `launch.Started`. `pre`: a
     supervisor already forked (`launch.prefork`), consumed here: it makes the cgroup and the
     init's config itself, beside the init's own start. `spec`: the record's spec, when the
     caller has it decoded already. `driver`: the cgroup driver, or a callable returning it
-    (a forked supervisor detects its own). `before_wait`: see `launch.start`."""
+    (a forked supervisor detects its own). `before_wait`, `client_removes`: see
+    `launch.start`."""
     from dockyard.runtime import launch
 
     try:
@@ -92,6 +94,7 @@ def start(config, store, driver, rec, lowerdirs, attach=None, from_states=("crea
         started = launch.start(
             store, rec, spec, lay, cfg, driver if pre is None else None, config, attach,
             from_states, pre, detach_keys, lowerdirs=lowerdirs, bpf=bpf, before_wait=before_wait,
+            client_removes=client_removes,
         )  # fmt: skip
     except BaseException:
         if pre is not None and not handed:

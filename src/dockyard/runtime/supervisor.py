@@ -200,7 +200,8 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
     old_limits = _set_rlimits(plan.rlimits)
     # the finisher's store: opened while the init assembles its root when there is such a
     # wait, else once it runs; a container as short as `true` is gone before it would be
-    wants_store = plan.sqlite_ok and not detached
+    # (none for a client that removes the record itself: only if it turns out not to)
+    wants_store = plan.sqlite_ok and not detached and not plan.client_removes
     opened = []
 
     def meanwhile() -> None:
@@ -227,7 +228,9 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
     else:
         os.close(out_w)
         os.close(err_w)
-    os.close(plan.barrier_r)
+    ack_r = plan.barrier_r if plan.client_removes else -1  # the client's word comes there
+    if ack_r < 0:
+        os.close(plan.barrier_r)
     if attach is not None and attach[0] >= 0 and not plan.tty:
         os.close(attach[0])  # the init has it: the client's stdin is the container's
     me = os.getpid()
@@ -264,7 +267,17 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
         oom = False
     _finish(plan.container_dir, plan.root, plan.state_dir, plan.cid, code, oom,
             plan.result_w, hub, finisher, in_process=plan.sqlite_ok,
-            hold_result=plan.auto_remove, store=store)  # fmt: skip
+            hold_result=plan.auto_remove, store=store, ack_r=ack_r)  # fmt: skip
+
+
+def _read_ack(fd: int) -> bool:
+    """The client's word on the barrier pipe: b"D" (it removed the record) or end-of-file."""
+    try:
+        return os.read(fd, 1) == b"D"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _open_store(plan: Plan):
@@ -497,7 +510,7 @@ def _failed(plan: Plan, code: int, message: str, finisher=None) -> None:
 
 def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, oom: bool,
             result_w: int, attach, finisher=None, in_process: bool = False,
-            hold_result: bool = False, store=None) -> None:  # fmt: skip
+            hold_result: bool = False, store=None, ack_r: int = -1) -> None:  # fmt: skip
     """Write the exit file, tell an attached client, then run the finisher: the one started
     ahead, or here when this is a fresh interpreter (`in_process`, the detached supervisor
     after its exec), or exec'd (sqlite must not be used in a process forked from one that
@@ -505,7 +518,10 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
 
     `hold_result` (--rm): the result pipe stays open after the exit code until the record
     is gone, and its end-of-file tells the client so (it returns then, as Docker's does,
-    without polling for it)."""
+    without polling for it).
+
+    `ack_r` (`Plan.client_removes`): the client removes the record and says "D" there; this
+    process then only tidies (cgroup, directory). End-of-file instead: it removes it here."""
     import time
 
     finished = time.time_ns()
@@ -519,6 +535,15 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
             result_w = -1
     if attach is not None:
         attach.finish(code)  # the clients: told, their descriptors closed
+    if ack_r >= 0:
+        removed = _read_ack(ack_r)
+        from dockyard.runtime import finish
+
+        if removed:
+            os.close(result_w)
+            finish.tidy_removed(root, state_dir, cid)
+            return
+        # (finish.run opens the store itself, below)
     if finisher is not None:
         finisher.go()
         os._exit(0)

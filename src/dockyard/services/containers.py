@@ -37,6 +37,7 @@ class ContainerService:
         self._images = images
         self._driver = driver
         self._store = None
+        self._volumes_of = {}  # id -> spec with volumes, of runs the caller removes
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -286,12 +287,13 @@ class ContainerService:
         return cid, code
 
     def create_and_start(self, opts: RunOptions, attach: tuple[int, int, int] | None = None,
-                         detach_keys: bytes = b"", pre=None):  # fmt: skip
+                         detach_keys: bytes = b"", pre=None, client_removes: bool = False):  # fmt: skip
         """`run` without the wait: (id, `launch.Started`); the caller reads the exit code
         from `started.result_r` (`launch.wait_result`). A failed create raises as `create`
         does; a failed start as `start` does, after removing the container for --rm.
         `pre`: a supervisor the caller forked already (`launch.prefork` with the same
-        `attach`), consumed here."""
+        `attach`), consumed here. `client_removes` (--rm): the caller removes the container
+        once it exits, with `remove_run(id, started)` (when `started.ack_w` >= 0)."""
         from dockyard.runtime import launch, starter
 
         # the supervisor is forked first: it warms up while the image is resolved and the
@@ -313,9 +315,12 @@ class ContainerService:
         try:
             # just made: no earlier run to wait for or reconcile, and the spec is at hand
             # (the driver only if the start fails: the supervisor makes the cgroup)
-            return rec.id, starter.start(self.config, self.store, lambda: self.driver, rec,
-                                         lowers, attach, pre=pre, detach_keys=detach_keys,
-                                         spec=spec, before_wait=insert)  # fmt: skip
+            started = starter.start(self.config, self.store, lambda: self.driver, rec, lowers,
+                                    attach, pre=pre, detach_keys=detach_keys, spec=spec,
+                                    before_wait=insert, client_removes=client_removes)  # fmt: skip
+            if started.ack_w >= 0:
+                self._volumes_of[rec.id] = spec.volumes and spec
+            return rec.id, started
         except BaseException:
             if not inserted:  # (the start has waited for its supervisor to give up)
                 self._undo_create(rec.id, spec)
@@ -324,6 +329,32 @@ class ContainerService:
             raise
 
     # -- stop / kill / restart ----------------------------------------------------------
+
+    def remove_run(self, cid: str, started) -> bool:
+        """run --rm, attached, after the exit code came (`create_and_start` with
+        `client_removes`): remove the record, and the anonymous volumes, here, with this
+        connection; its supervisor then tidies the rest. False (the supervisor told to do it
+        all itself) when that failed."""
+        from dockyard.errors import NotFound
+        from dockyard.runtime.launch import say_removed
+
+        spec = self._volumes_of.pop(cid, None)
+        removed = False
+        try:
+            if spec:  # Docker's --rm takes the anonymous volumes along
+                from dockyard.runtime import volumes as V
+
+                V.release(self.config.metadata_path, self.config.volumes_dir, cid,
+                          V.anonymous_names(spec))  # fmt: skip
+            self.store.delete(cid)
+            removed = True
+        except NotFound:
+            removed = True  # rm -f came first
+        except Exception:
+            removed = False
+        finally:
+            say_removed(started.ack_w, removed)
+        return removed
 
     def kill(self, ref: str, signal: str | int = "KILL") -> None:
         from dockyard.runtime.spec import parse_signal

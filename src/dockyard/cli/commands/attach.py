@@ -95,6 +95,8 @@ def foreground(
         session = ttyclient.Session(raw=attach[0] >= 0).__enter__()
         proxy = False  # the terminal carries ^C to the container
     box = {"cid": None, "pending": []}  # until started, a signal waits for the container
+    started = None
+    removed = False
 
     def forward(signum, frame):
         if box["cid"]:
@@ -111,7 +113,8 @@ def foreground(
             if ropts is None:
                 started = svc.start(cid, attach, detach_keys)
             else:
-                cid, started = svc.create_and_start(ropts, attach, detach_keys, pre=pre)
+                cid, started = svc.create_and_start(ropts, attach, detach_keys, pre=pre,
+                                                    client_removes=auto_remove)  # fmt: skip
         except DockyardError as e:
             if ropts is not None:  # the service removed a failed --rm container itself
                 return start_failed(cli, svc, "", False, e)
@@ -124,11 +127,13 @@ def foreground(
         else:
             if session is not None:
                 session.follow_size(cli.config.state_dir, cid)
-            line = read_result(started.result_r, until_eof=auto_remove)
+            ours = started.ack_w >= 0  # we remove the record (`remove_run`), not its finisher
+            line = read_result(started.result_r, until_eof=auto_remove and not ours)
             if line == "D":  # detached: the container runs on
                 return 0
             if line.startswith("C") and line[1:].lstrip("-").isdigit():
                 code = int(line[1:])
+                removed = ours and svc.remove_run(cid, started)
             else:  # the supervisor died: the record tells what is known
                 code = 137 if auto_remove else svc.wait(cid)
     finally:
@@ -136,7 +141,11 @@ def foreground(
             _signal.signal(s, h)
         if session is not None:
             session.__exit__(None, None, None)
-    if auto_remove:
+        if started is not None and started.ack_w >= 0 and not removed:
+            from dockyard.runtime.launch import say_removed
+
+            say_removed(started.ack_w, False)  # its supervisor removes it, now or at the exit
+    if auto_remove and not removed:
         wait_removed(svc, cid)
     else:
         _settle(svc, cid)
