@@ -280,3 +280,15 @@ def test_overlay_upper_char_devices_are_not_touched_without_the_flag(tmp_path):
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "f").write_text("x")
     assert _tar(str(tmp_path / "s"), overlay_upper=True) == _tar(str(tmp_path / "s"))
+
+
+def test_write_tree_reports_the_same_size_as_tree_size(sample, tmp_path):
+    from dockyard.treesize import tree_size
+
+    root = Path(sample)
+    (root / "to-dir").symlink_to(".")  # a link to a dir counts as a dir, as os.walk has it
+    (root / "to-file").symlink_to("somewhere/else")
+    (root / "deep" / "er").mkdir(parents=True)
+    (root / "deep" / "er" / "f").write_bytes(b"x" * 5000)
+    os.link(root / "deep" / "er" / "f", root / "deep" / "again")
+    assert write_tree(sample, io.BytesIO()) == tree_size(sample) > 10000

@@ -93,3 +93,75 @@ def test_checksums_are_cached_by_identity(ctx, monkeypatch):
     fp3 = c3.fingerprint(c3.walk("src"))
     assert [os.path.basename(p) for p in hashed] == ["x.py"]
     assert fp3["src/x.py"] != fp["src/x.py"] and fp3["src/y.py"] == fp["src/y.py"]
+
+
+def _big(path, n=CX.STASH_MIN + 12345):
+    data = os.urandom(n)
+    path.write_bytes(data)
+    return data
+
+
+def test_a_large_file_hashed_for_a_copy_is_stashed_with_the_same_bytes(ctx, tmp_path):
+    import hashlib
+
+    data = _big(ctx / "big.bin")
+    stash_root = tmp_path / "tmp"
+    stash_root.mkdir()
+    c = BuildContext(str(ctx), [], FakeDB(), str(stash_root))
+    (e,) = c.walk("big.bin")
+    fp = c.fingerprint([e], stash=True)
+    assert fp["big.bin"] == "f644:sha256:" + hashlib.sha256(data).hexdigest()
+    copy = c.take(e)
+    with open(copy, "rb") as f:
+        assert f.read() == data
+    assert c.take(e) == ""  # taken once
+    c.drop_stash()
+    assert os.listdir(stash_root) == []
+
+
+def test_nothing_is_stashed_without_a_copy_small_files_or_a_stash_root(ctx, tmp_path):
+    _big(ctx / "big.bin")
+    stash_root = tmp_path / "tmp"
+    stash_root.mkdir()
+    c = BuildContext(str(ctx), [], FakeDB(), str(stash_root))
+    c.fingerprint(c.walk("big.bin"))  # hashed for a RUN mount, say: not copied
+    c.fingerprint(c.walk("a.txt"), stash=True)  # too small to be worth a thread
+    assert c.take(c.walk("big.bin")[0]) == "" and c.take(c.walk("a.txt")[0]) == ""
+    assert os.listdir(stash_root) == []
+    c2 = BuildContext(str(ctx), [], FakeDB())
+    c2.fingerprint(c2.walk("big.bin"), stash=True)
+    assert c2.take(c2.walk("big.bin")[0]) == ""
+
+
+def test_a_stashed_copy_of_a_file_changed_since_is_not_used(ctx, tmp_path):
+    _big(ctx / "big.bin")
+    stash_root = tmp_path / "tmp"
+    stash_root.mkdir()
+    c = BuildContext(str(ctx), [], FakeDB(), str(stash_root))
+    c.fingerprint(c.walk("big.bin"), stash=True)
+    _big(ctx / "big.bin", CX.STASH_MIN + 99)  # rewritten before the COPY ran
+    assert c.take(c.walk("big.bin")[0]) == ""
+    c.drop_stash()
+    assert os.listdir(stash_root) == []
+
+
+def test_unused_stashed_copies_go_with_the_stash(ctx, tmp_path):
+    _big(ctx / "big.bin")
+    stash_root = tmp_path / "tmp"
+    stash_root.mkdir()
+    c = BuildContext(str(ctx), [], FakeDB(), str(stash_root))
+    c.fingerprint(c.walk("big.bin"), stash=True)  # the COPY then came from the cache
+    assert os.listdir(stash_root) != []
+    c.drop_stash()
+    assert os.listdir(stash_root) == []
+
+
+def test_a_file_above_the_stash_limit_is_only_hashed(ctx, tmp_path, monkeypatch):
+    monkeypatch.setattr(CX, "STASH_MAX", CX.STASH_MIN + 100)  # instead of a 64 MiB file
+    _big(ctx / "big.bin")
+    stash_root = tmp_path / "tmp"
+    stash_root.mkdir()
+    c = BuildContext(str(ctx), [], FakeDB(), str(stash_root))
+    fp = c.fingerprint(c.walk("big.bin"), stash=True)
+    assert fp["big.bin"].startswith("f644:sha256:")
+    assert c.take(c.walk("big.bin")[0]) == "" and os.listdir(stash_root) == []

@@ -686,3 +686,17 @@ def test_a_commit_without_its_own_flush_is_visible_verified_and_read_only(store)
     store.sync()  # the one flush of the batch
     store.verify(digest)
     assert not os.listdir(os.path.join(store.root, "ingest"))  # nothing partial left
+
+
+def test_a_one_shot_writer_commits_and_leaves_nothing_to_resume(store):
+    data = os.urandom(70_000)
+    with store.writer("once-1", sha(data), len(data), resume=False) as w:
+        w.write(data)
+        assert w.commit(durable=False) == sha(data)
+    assert store.read(sha(data)) == data
+    with store.writer("once-2", resume=False) as w:
+        w.write(data[:1000])  # left behind: a crash, say
+    with store.writer("once-2") as w2:
+        assert w2.offset == 0  # no record of what it was: a later writer starts afresh
+    assert store.sweep_ingest(0) == 1
+    assert os.listdir(os.path.join(store.root, "ingest")) == []

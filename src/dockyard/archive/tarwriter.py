@@ -6,15 +6,20 @@ in sorted order, detects hard links inside it and can turn an overlayfs upper di
 whiteout entries.
 """
 
+from __future__ import annotations
+
 import io
 import os
 import stat
-from typing import BinaryIO
 
 from dockyard.errors import FailedPrecondition
 
 from . import tarformat as tf
 from . import whiteouts as wh
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs start-up time; annotations are never evaluated
+    from typing import BinaryIO
 
 BUFFER_SIZE = 1 << 20
 _MAX_OCT8 = 0o7777777
@@ -333,15 +338,19 @@ def _xattrs_of(path: str, overlay_upper: bool) -> tuple[dict[str, bytes] | None,
 
 def write_tree(
     root: str, out: BinaryIO, *, overlay_upper: bool = False, mtime: int | None = None
-) -> None:
+) -> int:
     """Write the tree under `root` (not root itself) as a tar to `out`, in sorted order.
 
     Owners, modes and mtimes come from the files (all mtimes = `mtime` when given). With
     `overlay_upper`, char devices 0/0 become `.wh.NAME` and opaque dirs get `.wh..wh..opq`.
     Sockets are skipped (tar cannot hold them).
+
+    Returns what `treesize.tree_size(root)` would, from the stats taken on the way: the
+    sizes of everything below but directories (and symlinks to them).
     """
     w = TarWriter(out)
     links: dict[tuple[int, int], str] = {}
+    total = 0
     # depth first, children sorted by name: the order `find | sort`-style tools expect
     stack = [("", iter(_sorted_dir(root)))]
     while stack:
@@ -354,7 +363,10 @@ def write_tree(
         st = d.stat(follow_symlinks=False)
         if _write_entry(w, d.path, name, st, links, overlay_upper, mtime):
             stack.append((name + "/", iter(_sorted_dir(d.path))))
+        elif not stat.S_ISLNK(st.st_mode) or not os.path.isdir(d.path):
+            total += st.st_size  # os.walk (tree_size) counts a link to a dir as a dir
     w.close()
+    return total
 
 
 def _sorted_dir(path: str) -> list[os.DirEntry]:

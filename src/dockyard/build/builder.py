@@ -7,7 +7,6 @@ metadata steps only change the config. On a miss the step says why it rebuilt (w
 or arg changed, or which earlier step) when a previous build of the same step is known.
 """
 
-import json
 import os
 import time
 
@@ -15,15 +14,21 @@ from dockyard import dockerfile as D
 from dockyard.build import steps as ST
 from dockyard.build.options import BuildOptions, BuildResult, Events
 from dockyard.errors import InvalidArgument, Unsupported
+from dockyard.fastjson import dumps
 from dockyard.oci import mediatypes as mt
 
 OUTPUT_TAIL = 20  # lines of a failed RUN's output in its error
 
 
 def _h(*parts: str) -> str:
-    import hashlib
+    from dockyard.digest import sha256_bytes  # small input: not OpenSSL's hashlib (~2 ms)
 
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return sha256_bytes("\x00".join(parts).encode())[7:]
+
+
+def _key_json(value) -> str:
+    """`json.dumps(value, sort_keys=True)`: the text cache keys hash and rows keep."""
+    return dumps(value, sort_keys=True, separators=(", ", ": "))
 
 
 class Stage:
@@ -68,6 +73,8 @@ class Builder:
         self._downloads: dict = {}  # (url, checksum) -> fetch.Download
         self._unpinned = False  # an ADD <url> without --checksum was used
         self._defer = False  # the step being built is followed by a RUN
+        self.ctx = None  # the BuildContext, once the Dockerfile is evaluated
+        self._cgroup = None  # a RUN step's cgroup set up ahead (see cgroup_ahead)
         self.created = self._now()
 
     # -- helpers --------------------------------------------------------------------------
@@ -105,6 +112,14 @@ class Builder:
                 job.reap()
             if self._dl_dir:
                 _remove(self._dl_dir)
+            if self.ctx is not None:
+                self.ctx.drop_stash()
+            unused = self._take_cgroup()
+            if unused is not None:
+                try:
+                    unused.__exit__(None, None, None)
+                except Exception:
+                    pass  # named after this process: a later build sweeps it once we are gone
             if not ok:  # the steps that succeeded stay cached
                 self.records.flush_quietly(self.stores, self.cache)
         if self._flush_at_end:
@@ -140,9 +155,8 @@ class Builder:
         graph = D.stage_graph(df, [s.base for s in stages])
         needed = sorted(graph.needed(self.opts.target))
         total = sum(1 + len(stages[i].steps) for i in needed)
-        self.ctx = BuildContext(
-            self.opts.context_dir, read_dockerignore(self.opts.context_dir), self.cache
-        )
+        self.ctx = BuildContext(self.opts.context_dir, read_dockerignore(self.opts.context_dir),
+                                self.cache, self.opts.tmp_dir)  # fmt: skip
         waves = graph.order(self.opts.target)
         first, number = {}, 1  # steps are numbered in the order they are built
         for i in (i for wave in waves for i in wave):
@@ -251,7 +265,7 @@ class Builder:
         else:
             inputs = {"args": {}, "files": self._copy_inputs(state, inst, built, stages)}
         parent_key = state.key
-        key = _h(parent_key, canon, json.dumps(inputs, sort_keys=True))
+        key = _h(parent_key, canon, _key_json(inputs))
         slot = _h(self.ctx.root, str(pos), inst.original)
         inputs["parent"] = parent_key
         entry = self._lookup(key)
@@ -285,7 +299,7 @@ class Builder:
         """A step's new layer: a GC root of the cache and a cache entry (both written once
         the layer is on disk, see build.durability), the stage's top."""
         self.records.add_layer(key, slot, layer,
-                               json.dumps({**inputs, "chain": layer.chain}, sort_keys=True),
+                               _key_json({**inputs, "chain": layer.chain}),
                                text)  # fmt: skip
         self._add_layer(state, layer.diff_id, layer.blob_digest, layer.blob_size)
 
@@ -346,9 +360,7 @@ class Builder:
         uid = gid = groups = None
         if cfg.user:
             uid, gid, groups = self._user(lowers, cfg.user, inst.line)
-        if self._caps is None:
-            self._caps = run.default_caps()
-            self._bpf = run.seccomp_bpf(self.opts.data_root, self._caps)
+        self.security()
         work_root = self._workdir()
         cwd = cfg.working_dir or "/"
         tail: list[bytes] = []
@@ -376,7 +388,8 @@ class Builder:
                 code, upper = run.run_prepared(argv, env, cwd, lowers, work_root, pre, uid,
                                                gid, groups, self._bpf, self._caps, network,
                                                stdin_data, output,
-                                               prepared.mounts if step.mounts else ())  # fmt: skip
+                                               prepared.mounts if step.mounts else (),
+                                               self._take_cgroup())  # fmt: skip
             finally:
                 if step.mounts:
                     prepared.release()
@@ -396,6 +409,28 @@ class Builder:
         finally:
             _remove(work_root)
         return layer, " ".join(argv)
+
+    def cgroup_ahead(self) -> None:
+        """Set up the next RUN step's cgroup now (see build.warm); `_take_cgroup` hands it
+        to the step, the end of the build removes one no step took."""
+        if self._cgroup is None:
+            from dockyard.build.run import StepCgroup
+
+            self._cgroup = (os.getpid(), StepCgroup().__enter__())
+
+    def _take_cgroup(self):
+        """The cgroup set up ahead, or None (also in a forked stage builder: it is the
+        parent's to use or remove)."""
+        ahead, self._cgroup = self._cgroup, None
+        return ahead[1] if ahead is not None and ahead[0] == os.getpid() else None
+
+    def security(self) -> None:
+        """The capabilities and the seccomp program of RUN steps (once per build)."""
+        if self._caps is None:
+            from dockyard.build import run
+
+            self._caps = run.default_caps()
+            self._bpf = run.seccomp_bpf(self.opts.data_root, self._caps)
 
     def _user(self, lowers, user: str, line: int):
         from dockyard.build.merged import MergedView
@@ -449,8 +484,16 @@ class Builder:
                 raise InvalidArgument(
                     f"Dockerfile:{inst.line}: checksum can't be specified for non-HTTP(S) sources"
                 )
-            for rel in self.ctx.resolve(src, inst.line):
-                files.update(self.ctx.fingerprint(self.ctx.walk(rel)))
+            stash = isinstance(inst, D.Copy)  # its files are copied on a miss (ADD may unpack)
+            if stash and self._defer:  # while a changed file is hashed, get the RUN ready
+                from dockyard.build.warm import prepare_run
+
+                self.ctx.meanwhile = lambda: prepare_run(self)
+            try:
+                for rel in self.ctx.resolve(src, inst.line):
+                    files.update(self.ctx.fingerprint(self.ctx.walk(rel), stash))
+            finally:
+                self.ctx.meanwhile = None
         for c in inst.contents:
             files["<<" + c.path] = _h(c.data)
         return files
@@ -516,13 +559,15 @@ class Builder:
                 w.ensure_dir(parts)
                 cut = len(rel) + 1 if rel else 0
                 for e in entries[1:]:
-                    w.put([*parts, *e.rel[cut:].split("/")], e.host, e.st, False)
+                    w.put([*parts, *e.rel[cut:].split("/")], e.host, e.st, False,
+                          self.ctx.take(e))  # fmt: skip
                 continue
             if isinstance(inst, D.Add) and top.kind == "file" and C.is_archive(top.host):
                 C.unpack(top.host, w.ensure_dir(parts))
                 continue
             name = rel.rsplit("/", 1)[-1]
-            w.put([*parts, name] if into_dir else parts, top.host, top.st, False)
+            w.put([*parts, name] if into_dir else parts, top.host, top.st, False,
+                  self.ctx.take(top))  # fmt: skip
 
     def _copy_view(self, w, inst, view, src: str, parts: list[str], is_dir: bool) -> None:
         import stat
@@ -561,7 +606,7 @@ class Builder:
             rec = self.stores.meta.layer_for_blob(d.digest)
             size += rec.size if rec is not None else 0
         # The same steps from the cache give the same image (created times included).
-        key = _h("image", final.key, json.dumps(self.opts.labels, sort_keys=True),
+        key = _h("image", final.key, _key_json(self.opts.labels),
                  str(self.opts.source_date_epoch))  # fmt: skip
         entry = self._lookup(key)
         if entry is not None and self.stores.content.has(entry.blob_digest):

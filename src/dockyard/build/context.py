@@ -4,6 +4,12 @@ Sources named by COPY/ADD are resolved inside the context root (symlinks followe
 clamped to the root, `..` refused); below a source directory nothing is followed: a symlink
 is copied as a symlink. File contents are hashed once per (path, size, mtime_ns, inode)
 — the checksum cache lives in sqlite so a cached build reads no file data.
+
+A large file a COPY must hash is most likely about to be copied as well (it changed, so
+the step will not come from the cache): each block read for the hash is also written to a
+copy in the build's stash, and the COPY moves that copy into its layer (`take`) instead
+of reading the file a second time. A stashed copy nobody took is removed with the stash.
+With work to do `meanwhile` (getting a RUN step ready), that pass runs on a thread.
 """
 
 import os
@@ -12,6 +18,9 @@ import stat
 from dockyard.errors import InvalidArgument, NotFound
 
 CHUNK = 1 << 20
+STASH_MIN = 1 << 20  # smaller files are copied when the COPY runs: little to save there
+# nor larger ones: a file touched but unchanged (the COPY is cached) would cost a big copy
+STASH_MAX = 64 << 20
 
 
 class Entry:
@@ -27,7 +36,7 @@ class Entry:
 
 
 class BuildContext:
-    def __init__(self, root: str, ignore_patterns: list[str], db=None):
+    def __init__(self, root: str, ignore_patterns: list[str], db=None, stash_root: str = ""):
         from dockyard.dockerfile import PatternMatcher
 
         self.root = os.path.realpath(root)
@@ -35,6 +44,14 @@ class BuildContext:
         self._db = db
         self._known: dict[str, tuple[int, int, int, str]] | None = None
         self._new: list[tuple[str, int, int, int, str]] = []
+        # stashed copies (see the module doc): made below `stash_root` (on the layers'
+        # filesystem) in a dir of this process only; "" stashes nothing
+        self._stash_root = stash_root
+        self._stash_dir = ""
+        self._stash_pid = os.getpid()
+        self._stashed: dict[str, tuple[tuple[int, int, int], str]] = {}
+        # work for this thread while the next stashed copy is made on another (then None)
+        self.meanwhile = None
         # every host path the build looked at -> its identity (None: absent), so that a
         # later build of the same Dockerfile can tell nothing changed without parsing it
         self.deps: dict[str, list[int] | None] = {}
@@ -137,8 +154,9 @@ class BuildContext:
 
     # -- checksums ------------------------------------------------------------------------
 
-    def checksum(self, e: Entry) -> str:
-        """The sha256 of a regular file's content, from the cache when its identity holds."""
+    def checksum(self, e: Entry, stash: bool = False) -> str:
+        """The sha256 of a regular file's content, from the cache when its identity holds.
+        With `stash`, a large file that has to be hashed is also copied into the stash."""
         if self._known is None:
             self._known = self._db.checksums(self.root + "/") if self._db is not None else {}
         st = e.st
@@ -146,18 +164,22 @@ class BuildContext:
         hit = self._known.get(e.host)
         if hit is not None and hit[:3] == ident:
             return hit[3]
-        digest = _hash_file(e.host)
+        if stash and self._stash_root and STASH_MIN <= st.st_size <= STASH_MAX:
+            digest = self._hash_and_stash(e.host, ident)
+        else:
+            digest = _hash_file(e.host)
         self._known[e.host] = (*ident, digest)
         self._new.append((e.host, *ident, digest))
         return digest
 
-    def fingerprint(self, entries: list[Entry]) -> dict[str, str]:
-        """rel -> what a copy of it depends on (content, mode, owner-independent)."""
+    def fingerprint(self, entries: list[Entry], stash: bool = False) -> dict[str, str]:
+        """rel -> what a copy of it depends on (content, mode, owner-independent); `stash`
+        as for `checksum` (the caller copies these files)."""
         out = {}
         for e in entries:
             mode = stat.S_IMODE(e.st.st_mode)
             if e.kind == "file":
-                out[e.rel] = f"f{mode:o}:{self.checksum(e)}"
+                out[e.rel] = f"f{mode:o}:{self.checksum(e, stash)}"
             elif e.kind == "link":
                 out[e.rel] = f"l:{os.readlink(e.host)}"
             elif e.kind == "dir":
@@ -168,6 +190,50 @@ class BuildContext:
         if self._db is not None and self._new:
             self._db.put_checksums(self._new)
             self._new = []
+
+    # -- stashed copies -------------------------------------------------------------------
+
+    def _hash_and_stash(self, host: str, ident: tuple[int, int, int]) -> str:
+        """Hash `host` and copy it into the stash in one pass over its bytes. With work to
+        do `meanwhile`, the pass runs on a thread while that work runs here (joined before
+        this returns: no thread outlives it, so later forks and clones are safe)."""
+        if os.getpid() != self._stash_pid:  # a forked stage builder: its parent owns it
+            return _hash_file(host)
+        if not self._stash_dir:
+            self._stash_dir = os.path.join(self._stash_root, "build-stash-" + os.urandom(8).hex())
+            os.makedirs(self._stash_dir, 0o700)
+        dst = os.path.join(self._stash_dir, str(len(self._stashed)))
+        work, self.meanwhile = self.meanwhile, None
+        if work is None:
+            digest, kept = _hash_copy(host, dst, ident)
+        else:
+            digest, kept = _on_thread_while(lambda: _hash_copy(host, dst, ident), work)
+        if kept:
+            self._stashed[host] = (ident, dst)
+        return digest
+
+    def take(self, e: Entry) -> str:
+        """The stashed copy of file `e` if its identity still holds ("" if none); the
+        caller moves it away (see copy.Writer.put)."""
+        if not self._stashed or os.getpid() != self._stash_pid:
+            return ""  # nothing stashed, or a forked stage builder: the stash is its parent's
+        got = self._stashed.pop(e.host, None)
+        if got is None:
+            return ""
+        st = e.st
+        if got[0] != (st.st_size, st.st_mtime_ns, st.st_ino):
+            _unlink(got[1])
+            return ""
+        return got[1]
+
+    def drop_stash(self) -> None:
+        """Remove the stash and the copies in it nobody took."""
+        if self._stash_dir and os.getpid() == self._stash_pid:
+            from dockyard.build.copy import remove_tree
+
+            remove_tree(self._stash_dir)
+        self._stash_dir = ""
+        self._stashed = {}
 
 
 def identity(st: os.stat_result) -> list[int]:
@@ -194,6 +260,86 @@ def _kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "link"
     return "other"
+
+
+def _hash_copy(src: str, dst: str, ident: tuple[int, int, int]) -> tuple[str, bool]:
+    """(sha256 of `src`, whether the new file `dst` holds those very bytes): one read of
+    each block, hashed and written. `dst` is kept only if `src` had identity `ident`
+    (size, mtime_ns, inode) before and after the pass."""
+    import hashlib
+
+    h = hashlib.sha256()
+    fin = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        same = _ident(os.fstat(fin)) == ident
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                       0o600)  # fmt: skip
+        try:
+            buf = bytearray(CHUNK)
+            view = memoryview(buf)
+            while n := os.readv(fin, [buf]):
+                h.update(view[:n])
+                done = 0
+                while done < n:
+                    done += os.write(fout, view[done:n])
+            same = same and _ident(os.fstat(fin)) == ident
+        finally:
+            os.close(fout)
+            if not same:
+                _unlink(dst)
+    except BaseException:
+        _unlink(dst)
+        raise
+    finally:
+        os.close(fin)
+    return "sha256:" + h.hexdigest(), same
+
+
+def _on_thread_while(fn, work):
+    """`fn()` on a thread while `work()` runs on this one; fn's result (or its error).
+    An error of `work` is dropped: it only prepares what a later step does again."""
+    import _thread
+    import sys
+
+    result: list = []
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def run() -> None:
+        try:
+            result.append((True, fn()))
+        except BaseException as e:  # raised below, on the caller's thread
+            result.append((False, e))
+        finally:
+            done.release()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)  # the thread needs the GIL between its 1 MiB blocks
+    try:
+        _thread.start_new_thread(run, ())
+        try:
+            work()
+        except Exception:
+            pass
+        finally:
+            done.acquire()
+    finally:
+        sys.setswitchinterval(interval)
+    ok, value = result[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _ident(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _hash_file(path: str) -> str:

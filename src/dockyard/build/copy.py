@@ -96,8 +96,11 @@ class Writer:
         mt = st.st_mtime_ns if self.mtime is None else self.mtime * 10**9
         os.utime(host, ns=(mt, mt), follow_symlinks=False)
 
-    def put(self, parts: list[str], src: str, st: os.stat_result, keep_owner: bool) -> None:
-        """Write one source entry (file, dir, symlink) at `parts`."""
+    def put(self, parts: list[str], src: str, st: os.stat_result, keep_owner: bool,
+            prepared: str = "") -> None:  # fmt: skip
+        """Write one source entry (file, dir, symlink) at `parts`. `prepared` is a private
+        copy of a regular file `src` on the layer's filesystem, moved into place instead of
+        copying `src` again (see BuildContext.checksum)."""
         self.ensure_dir(parts[:-1], new_owner=True)
         host = self.host(parts)
         mode = st.st_mode
@@ -117,7 +120,8 @@ class Writer:
             os.symlink(os.readlink(src), host)
             self._attrs(host, st, keep_owner, is_link=True)
         elif stat.S_ISREG(mode):
-            copy_file(src, host)
+            if not prepared or not _move(prepared, host):
+                copy_file(src, host)
             self._attrs(host, st, keep_owner)
         # sockets, fifos and devices are not copied (BuildKit skips them as well)
 
@@ -158,6 +162,16 @@ def remove_tree(path: str) -> None:
         os.rmdir(path)
     except FileNotFoundError:
         pass
+
+
+def _move(prepared: str, host: str) -> bool:
+    """Rename a prepared copy to `host` (a path just cleared); False if it is gone (a
+    forked stage builder took it) or on another filesystem: then the caller copies."""
+    try:
+        os.rename(prepared, host)
+    except OSError:
+        return False
+    return True
 
 
 def copy_file(src: str, dst: str) -> None:

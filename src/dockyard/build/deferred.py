@@ -46,9 +46,9 @@ def settle(builder, state) -> None:
     state.pending = None
     builder.children.append(p.job)  # reaped at the end of the build, its flush done
     try:
-        digest, size = p.job.wait()
+        digest, size, tree = p.job.wait()
         layer = layers.finish(builder.stores, builder.lease, p.parent_chain, p.layer_dir,
-                              digest, size)  # fmt: skip
+                              digest, size, tree)  # fmt: skip
     finally:
         remove_tree(p.work_root)
     builder.record_layer(state, p.key, p.slot, p.inputs, p.text, layer)

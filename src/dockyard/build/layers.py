@@ -32,22 +32,23 @@ def chain_of(parent_chain: str, diff_id: str) -> str:
     return digest.sha256_bytes(f"{parent_chain} {diff_id}".encode())
 
 
-def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int]:
-    """Write `layer_dir` as an uncompressed tar blob; (digest, size)."""
+def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int, int]:
+    """Write `layer_dir` as an uncompressed tar blob; (digest, blob size, the dir's
+    `tree_size`, counted on the way)."""
     from dockyard.archive.counting import CountingWriter
     from dockyard.archive.tarwriter import write_tree
 
-    w = stores.content.writer("build-" + os.urandom(12).hex())
+    w = stores.content.writer("build-" + os.urandom(12).hex(), resume=False)
     ok = False
     try:
         sink = CountingWriter(w)
-        write_tree(layer_dir, sink, overlay_upper=True, mtime=mtime)
+        size = write_tree(layer_dir, sink, overlay_upper=True, mtime=mtime)
         digest = w.commit(durable=False)
         ok = True
     finally:
         if not ok and not w.closed:
             w.abort()
-    return digest, sink.size
+    return digest, sink.size, size
 
 
 class BlobJob:
@@ -68,8 +69,8 @@ class BlobJob:
                 os.close(r)
                 ok = False
                 try:
-                    digest, size = write_blob(stores, layer_dir, mtime)
-                    msg, ok = f"ok {digest} {size}", True
+                    digest, size, tree = write_blob(stores, layer_dir, mtime)
+                    msg, ok = f"ok {digest} {size} {tree}", True
                 except BaseException as e:
                     msg = f"err {type(e).__name__}: {e}"
                 os.write(w, msg.replace("\n", " ").encode()[:4000] + b"\n")
@@ -83,9 +84,9 @@ class BlobJob:
         os.close(w)
         self._r = r
 
-    def wait(self) -> tuple[str, int]:
-        """(digest, size) once the blob is committed; the child's error otherwise. The
-        child may still be flushing: `reap` it later."""
+    def wait(self) -> tuple[str, int, int]:
+        """(digest, blob size, tree size) once the blob is committed; the child's error
+        otherwise. The child may still be flushing: `reap` it later."""
         try:
             msg = b""
             while not msg.endswith(b"\n") and (chunk := os.read(self._r, 4096)):
@@ -94,8 +95,8 @@ class BlobJob:
             os.close(self._r)
         text = msg.decode(errors="replace").rstrip("\n")
         if text.startswith("ok "):
-            digest, size = text[3:].split()
-            return digest, int(size)
+            digest, size, tree = text[3:].split()
+            return digest, int(size), int(tree)
         from dockyard.errors import DataLoss
 
         raise DataLoss(f"writing a build layer failed: {text[4:] or 'the writer died'}")
@@ -108,15 +109,18 @@ class BlobJob:
             pass
 
 
-def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_size: int) -> Layer:
-    """Record the written blob and turn `layer_dir` into its snapshot (consumed)."""
+def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_size: int,
+           size: int | None = None) -> Layer:  # fmt: skip
+    """Record the written blob and turn `layer_dir` into its snapshot (consumed); `size`
+    is the dir's `tree_size` when known."""
     from dockyard.metadata.records import LayerRecord
 
     lease.add("content", digest)
     chain = chain_of(parent_chain, digest)
     lease.add("snapshot", chain)
 
-    size = tree_size(layer_dir)
+    if size is None:
+        size = tree_size(layer_dir)
 
     def unpack(target: str) -> int:
         from dockyard.archive.apply import apply_layer
@@ -140,5 +144,5 @@ def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_s
 
 def commit(stores, lease, parent_chain: str, layer_dir: str, mtime: int | None) -> Layer:
     """Store `layer_dir` as a layer on top of `parent_chain`; the dir is consumed."""
-    digest, blob_size = write_blob(stores, layer_dir, mtime)
-    return finish(stores, lease, parent_chain, layer_dir, digest, blob_size)
+    digest, blob_size, size = write_blob(stores, layer_dir, mtime)
+    return finish(stores, lease, parent_chain, layer_dir, digest, blob_size, size)

@@ -190,12 +190,22 @@ def run_step(
 
 
 def run_prepared(argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, caps,
-                 network, stdin_data, output, mounts=()):  # fmt: skip
+                 network, stdin_data, output, mounts=(), cgroup=None):  # fmt: skip
     """`run_step` in a step cgroup, the step's working dir made beforehand: `pre` (holding
-    only the dirs of the working dir) becomes the upper dir."""
+    only the dirs of the working dir) becomes the upper dir. `cgroup` is a StepCgroup
+    entered ahead for this step (this call removes it), or None for a new one."""
     upper = os.path.join(work_root, "upper")
-    os.rename(pre, upper)
-    with StepCgroup() as cgroup:
+    try:
+        os.rename(pre, upper)
+        if cgroup is None:
+            cgroup = StepCgroup().__enter__()
+    except BaseException:
+        if cgroup is not None:
+            cgroup.__exit__(None, None, None)
+        raise
+    try:
         return run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
                         bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
                         output=output, mounts=mounts, cgroup=cgroup)  # fmt: skip
+    finally:
+        cgroup.__exit__(None, None, None)

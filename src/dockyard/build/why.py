@@ -1,7 +1,7 @@
 """What `--progress=plain` says about a step that was not reused: which file or build arg
 changed since the last build of the same step (its slot), or that an earlier step did."""
 
-import json
+from dockyard.fastjson import loads
 
 
 def why_rebuilt(no_cache: bool, cache, slot: str, inputs: dict, entry) -> str:
@@ -13,7 +13,7 @@ def why_rebuilt(no_cache: bool, cache, slot: str, inputs: dict, entry) -> str:
     prev = cache.latest_for_slot(slot)
     if prev is None:
         return "rebuilding: not built before"
-    old = json.loads(prev.inputs)
+    old = loads(prev.inputs)
     changed = sorted(
         p
         for p in set(old.get("files", {})) | set(inputs["files"])

@@ -89,21 +89,22 @@ def try_lock_existing(path: str) -> int | None:
 
 def read_record(path: str) -> dict | None:
     """The writer's declaration, or None when missing or unreadable (then the ingest restarts)."""
-    import json
+    from dockyard import fastjson  # the `json` package costs ~4 ms (re, enum) per write
 
     try:
         with open(os.path.join(path, RECORD), "rb") as f:
-            rec = json.loads(f.read(64 * 1024))
+            rec = fastjson.loads(f.read(64 * 1024))
     except (OSError, ValueError):
         return None
     return rec if isinstance(rec, dict) else None
 
 
 def write_record(path: str, ref: str, expected: str | None, size: int | None) -> None:
-    import json
     import time
 
-    body = json.dumps({"ref": ref, "expected": expected, "size": size, "started": time.time()})
+    from dockyard import fastjson
+
+    body = fastjson.dumps({"ref": ref, "expected": expected, "size": size, "started": time.time()})
     tmp = os.path.join(path, RECORD + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
     try:

@@ -83,7 +83,7 @@ class ContentStore:
             raise InvalidArgument(f"digest mismatch: expected {expected}, got {actual}")
         if self.has(actual):
             return actual
-        w = self.writer(_private_ref(), actual, len(data))
+        w = self.writer(_private_ref(), actual, len(data), resume=False)
         try:
             w.write(data)
             return w.commit(durable)
@@ -92,10 +92,12 @@ class ContentStore:
                 w.abort()
 
     def writer(
-        self, ref: str, expected: str | None = None, size: int | None = None
+        self, ref: str, expected: str | None = None, size: int | None = None, resume: bool = True
     ) -> ContentWriter:
-        """A writer for `ref`, resuming its partial data; Unavailable while another holds it."""
-        return ContentWriter(self.root, ref, expected, size)
+        """A writer for `ref`, resuming its partial data; Unavailable while another holds it.
+        `resume=False` is for a ref used once (a random one): it starts afresh and leaves
+        nothing a later writer could resume."""
+        return ContentWriter(self.root, ref, expected, size, resume)
 
     def ingest(
         self,
@@ -105,7 +107,7 @@ class ContentStore:
         durable: bool = True,
     ) -> tuple[str, int]:
         """Copy a whole stream into the store; return (digest, size). Nothing is kept on failure."""
-        w = self.writer(_private_ref(), expected, size)
+        w = self.writer(_private_ref(), expected, size, resume=False)
         try:
             n = w.copy_from(src)
             return w.commit(durable), n

@@ -52,7 +52,8 @@ class ContentWriter:
     writer of the same ref.
     """
 
-    def __init__(self, root: str, ref: str, expected: str | None = None, size: int | None = None):
+    def __init__(self, root: str, ref: str, expected: str | None = None, size: int | None = None,
+                 resume: bool = True):  # fmt: skip
         if not isinstance(ref, str) or not ref:
             raise InvalidArgument("an ingest ref must be a non-empty string")
         algorithm = _digest.split(expected)[0] if expected is not None else _digest.SHA256
@@ -69,7 +70,10 @@ class ContentWriter:
         self._broken = False
         self._lock_fd = _ingest.lock(self._dir, ref)
         try:
-            self._open_data()
+            if resume:
+                self._open_data()
+            else:
+                self._open_new()
         except BaseException:
             self._release()
             raise
@@ -99,6 +103,14 @@ class ContentWriter:
         self._hasher = _digest.new_hasher(self._alg)
         self.offset = 0
         _ingest.write_record(self._dir, self.ref, self.expected, self.size)
+
+    def _open_new(self) -> None:
+        # a one-shot ref (a random name nobody else writes under): nothing to resume, so no
+        # record saying what a resumed write must match
+        data = os.path.join(self._dir, DATA)
+        self._data_fd = os.open(data, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+        self._hasher = _digest.new_hasher(self._alg)
+        self.offset = 0
 
     # -- writing
 

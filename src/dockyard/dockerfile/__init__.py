@@ -111,9 +111,11 @@ def __getattr__(name: str):
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    import sys
 
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    full = f"{__name__}.{module}"
+    __import__(full)  # not importlib: it costs its own import (and warnings')
+    value = getattr(sys.modules[full], name)
     globals()[name] = value
     return value
 

@@ -314,13 +314,10 @@ def _json_array(rest: str, line: int) -> tuple[str, ...] | None:
     rest = rest.lstrip()
     if not rest.startswith("["):
         return None
-    import json
-
-    def _reject(_name: str) -> None:
-        raise ValueError("not JSON")  # Go's decoder has no NaN/Infinity
+    from dockyard import fastjson  # json's C scanner without the json package (re, enum)
 
     try:
-        value = json.loads(rest, parse_constant=_reject)
+        value = fastjson.loads(rest, constants=False)
     except (ValueError, RecursionError):
         return None
     if not isinstance(value, list):

@@ -137,6 +137,8 @@ class BuildService:
             deps = marshal.loads(entry.inputs)
         except (TypeError, ValueError, EOFError):
             return ""
+        if not unchanged(deps["paths"]):  # first: a changed file is the usual miss
+            return ""
         image_id = entry.diff_id
         meta = self.images.meta
         try:
@@ -146,7 +148,7 @@ class BuildService:
                     return ""
         except NotFound:
             return ""
-        if not self.images.content.has(image_id) or not unchanged(deps["paths"]):
+        if not self.images.content.has(image_id):
             return ""
         moved = [n for n in names if _tag_of(meta, n) != image_id]
         if moved:

@@ -12,9 +12,10 @@ lower dirs stays under the page-size limit.
 This module never mounts anything; callers get paths (`lowerdirs`) to mount themselves.
 """
 
+from __future__ import annotations
+
 import os
 import time
-from collections.abc import Callable
 
 from dockyard.errors import (
     Conflict,
@@ -25,6 +26,10 @@ from dockyard.errors import (
 from dockyard.metadata.lease import GcLock, gc_lock_path
 from dockyard.metadata.records import SnapshotRecord
 from dockyard.syncfs import syncfs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc costs ~1 ms of start-up; annotations are never evaluated
+    from collections.abc import Callable
 
 DIR_MODE = 0o700
 FS_MODE = 0o755
