@@ -47,6 +47,14 @@ def complete(plan, driver):
     return plan.replace(init=init, driver=plan.driver or driver)
 
 
+def takes_early(cfg, early, plan, make_cgroup: bool) -> bool:
+    """Will the start use the init cloned early (`spawn_into_new_cgroup` or `spawn`)? Its
+    pid is then known before the start."""
+    if early is None or not early.fits(cfg):
+        return False
+    return not make_cgroup or plan.driver.version == 1
+
+
 def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None):
     """Make the container's cgroup and start its init in it. With an init cloned early
     (cgroup v1), the cgroup is made while the init assembles its root filesystem; the init
@@ -56,7 +64,7 @@ def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None):
     from dockyard.runtime import launch
 
     driver = plan.driver
-    if early is not None and early.fits(cfg) and driver.version == 1:
+    if takes_early(cfg, early, plan, True):
         early.send(cfg.replace(rlimits=tuple(plan.rlimits)), late_cgroup=True)
         try:
             join, _ = launch.prepare_cgroup(driver, plan.cid, plan.spec)

@@ -210,6 +210,13 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
         if wants_store:
             opened.append(_open_store(plan))
 
+    # With the init cloned early its pid is known now: the launcher records the container
+    # as running (and opens the barrier) while the init sets up, not after. A setup that
+    # fails then is reported in place of "X", and the launcher undoes the record.
+    me = os.getpid()
+    early_p = initstart.takes_early(cfg, early, plan, make_cgroup)
+    if early_p:
+        _say(plan.status_w, f"P{early.pid} {me} {proc_start_time(me)}")
     # the container starts with default dispositions (Python ignores SIGPIPE)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
@@ -233,8 +240,8 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
         os.close(plan.barrier_r)
     if attach is not None and attach[0] >= 0 and not plan.tty:
         os.close(attach[0])  # the init has it: the client's stdin is the container's
-    me = os.getpid()
-    _say(plan.status_w, f"P{init.pid} {me} {proc_start_time(me)}")
+    if not early_p:
+        _say(plan.status_w, f"P{init.pid} {me} {proc_start_time(me)}")
     try:
         init.wait_exec()
     except BaseException as e:
