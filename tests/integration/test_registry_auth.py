@@ -76,6 +76,14 @@ def test_token_grants_are_the_intersection_of_request_and_rules(reg):
     assert anon["expires_in"] == 120 and anon["access_token"] == anon["token"]
 
 
+def test_one_scope_parameter_may_hold_several(reg):
+    """A mount's challenge lists two scopes in one value; a client may ask with it as is."""
+    both = "repository:team/app:pull,push repository:team/base:pull"
+    t = _token(reg, "team", "teampw", [both]).json()["token"]
+    assert _access(t) == {("repository", "team/app"): ["pull", "push"],
+                          ("repository", "team/base"): ["pull"]}  # fmt: skip
+
+
 def test_token_endpoint_refuses_bad_credentials(reg):
     r = _token(reg, "team", "nope", ["repository:team/app:pull"])
     assert r.status_code == 401

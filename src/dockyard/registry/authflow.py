@@ -158,7 +158,10 @@ async def token_endpoint(reg: Registry, request):
 
     if reg.issuer is None:
         raise ApiError("UNSUPPORTED", "token auth is not enabled", 404)
-    user, creds, scopes = ANONYMOUS, None, request.query.getall("scope", [])
+    # each `scope` parameter may hold several, space-separated (OAuth2's form, and how a
+    # challenge lists them: a client may pass the challenge's value on as it is)
+    scopes = [s for v in request.query.getall("scope", []) for s in v.split(" ") if s]
+    user, creds = ANONYMOUS, None
     service = request.query.get("service", "")
     offline = request.query.get("offline_token", "") == "true"
     refreshed = False
