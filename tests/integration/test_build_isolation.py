@@ -80,6 +80,8 @@ def _read_limit(driver, controller: str, name: str) -> str:
     else:
         f = "pids.max" if controller == "pids" else "memory.limit_in_bytes"
         path = os.path.join(driver.mounts[controller], name, f)
+        if controller == "memory" and not os.path.isdir(os.path.dirname(path)):
+            return "max"  # v1: no memory cgroup of the step's own, so no limit of ours
     with open(path) as fh:
         return fh.read().strip()
 

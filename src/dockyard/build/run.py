@@ -21,6 +21,11 @@ PIDS_LIMIT = 16384  # a fork bomb in a RUN stops here; memory stays unlimited, a
 CGROUP_PARENT = "dockyard-build"
 
 
+# what a step's cgroup is for: device rules, the pids limit, and finding what is left of
+# the step to kill it (on cgroup v1, each more hierarchy is a directory to make and remove)
+STEP_CONTROLLERS = ("devices", "pids")
+
+
 class StepCgroup:
     """The cgroup one RUN step runs in: the containers' device rules and a pids limit,
     created before the step and removed (with anything left in it) after."""
@@ -29,7 +34,7 @@ class StepCgroup:
         from dockyard.build.stalecgroups import step_name
         from dockyard.linux.cgroups import detect
 
-        self.driver = detect()
+        self.driver = detect().restricted(STEP_CONTROLLERS)
         self.name = step_name(CGROUP_PARENT)  # names the builder: see build.stalecgroups
         self.join: tuple[str, ...] = ()
         self.fd: int | None = None

@@ -52,6 +52,11 @@ class CgroupDriver:
 
     version: int = 0
 
+    def restricted(self, controllers: tuple[str, ...]) -> "CgroupDriver":
+        """A driver for cgroups in only these controllers' hierarchies (cgroup v1, where
+        each is a directory to make and remove); v2's one hierarchy: this driver."""
+        return self
+
     def create(self, name: str) -> None:
         """Create the cgroup (and missing parents). AlreadyExists if it exists."""
         raise NotImplementedError

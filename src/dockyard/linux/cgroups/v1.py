@@ -31,6 +31,9 @@ class V1Driver(CgroupDriver):
         """`mounts`: controller name -> mount point, as `base.read_mounts` finds them."""
         self.mounts = dict(mounts)
 
+    def restricted(self, controllers: tuple[str, ...]) -> "V1Driver":
+        return V1Driver({c: m for c, m in self.mounts.items() if c in controllers})
+
     def _dirs(self, name: str) -> list[str]:
         check_name(name)
         seen: list[str] = []
