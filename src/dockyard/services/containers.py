@@ -143,84 +143,20 @@ class ContainerService:
         return self._create(opts)[0].id
 
     def _create(self, opts: RunOptions, insert: bool = True):
-        """`create`: (record, its spec, the image's lowerdirs), for a start right after.
-        `insert` False: everything but the record, which the caller inserts (`_insert`) or
-        undoes (`_undo_create`)."""
-        import time
+        """`create` (`services.containercreate.create`): (record, spec, lowerdirs)."""
+        from dockyard.services import containercreate
 
-        from dockyard.runtime import containerspec as CS
-        from dockyard.runtime import etcfiles, names, rootfs
-        from dockyard.runtime import spec as S
-        from dockyard.runtime.store import ContainerRecord
-
-        if not opts.image:
-            raise InvalidArgument("image name cannot be empty")
-        img = self.images.resolve(opts.image)
-        diff_ids, defaults = S.image_defaults(self._image_config(img.id))
-        if not diff_ids:
-            raise InvalidArgument(f"image {opts.image} has no layers")
-        top = diff_ids[0] if len(diff_ids) == 1 else _top_chain_id(diff_ids)
-        lowers = _lowerdirs(self.images, top)
-        user_spec = opts.user or defaults.user
-        passwd = rootfs.read_file(lowers, "/etc/passwd") or ""
-        group = rootfs.read_file(lowers, "/etc/group") or ""
-        user = S.resolve_user(user_spec, passwd, group)
-        cid = names.new_id()
-        spec = CS.build(opts, defaults, user, cid, os.cpu_count())
-        if spec.seccomp != "unconfined":
-            from dockyard.runtime.starter import seccomp_path
-
-            spec = spec.replace(seccomp_bpf=seccomp_path(self.config.root, spec))
-        name = names.validate(opts.name) if opts.name else ""
-        lay = self._layout(cid)
-        os.makedirs(self.config.containers_dir, 0o700, exist_ok=True)
-        os.mkdir(lay.dir, 0o700)
-        try:
-            for d in (lay.rootfs, lay.upper, lay.work):
-                os.mkdir(d, 0o755)
-            rootfs.ensure_dir(lowers, lay.upper, spec.cwd)
-            etcfiles.write_all(lay, spec.hostname, spec.extra_hosts)
-            if spec.log_driver != "json-file" or spec.log_opts:
-                from dockyard.runtime.jsonlog import write_config
-
-                write_config(lay.dir, spec.log_driver, spec.log_opts)
-            if spec.volumes:  # create, reference and fill them; their mounts join the spec
-                from dockyard.runtime import volumes
-
-                spec = volumes.attach(self.config, spec, cid, (lay.upper, *lowers))
-            rec = ContainerRecord(
-                id=cid, name=name or names.generate(), image=opts.image, image_id=img.id,
-                snapshot=top, created=time.time_ns(), state=ST.CREATED, spec=CS.to_json(spec),
-            )  # fmt: skip
-            if insert:
-                self._insert(rec, generated=not name)
-        except BaseException:
-            self._undo_create(cid, spec)
-            raise
-        return rec, spec, lowers
+        return containercreate.create(self, opts, insert)
 
     def _undo_create(self, cid: str, spec) -> None:
-        """What `_create` made besides the record: the volumes' references, the directory."""
-        from dockyard.runtime.cleanup import remove_dir
+        from dockyard.services import containercreate
 
-        if spec.volumes:
-            from dockyard.runtime import volumes as V
-
-            V.release(self.config.metadata_path, self.config.volumes_dir, cid,
-                      V.anonymous_names(spec))  # fmt: skip
-        remove_dir(self._layout(cid).dir)
+        containercreate.undo_create(self, cid, spec)
 
     def _insert(self, rec, generated: bool) -> None:
-        from dockyard.runtime import names
+        from dockyard.services import containercreate
 
-        for attempt in range(10):
-            try:
-                self.store.insert(rec)
-                return
-            except Conflict:
-                if not generated or attempt == 9:
-                    raise
-                rec = rec.replace(name=names.generate(attempt + 1))
+        containercreate.insert_record(self, rec, generated)
 
     # -- start / run --------------------------------------------------------------------
 
@@ -246,7 +182,9 @@ class ContainerService:
             ST.check("start", rec.state, rec.id)
             self._wait_finisher(rec)
             self._user_stopped(rec.id, False)
-            lowers = _lowerdirs(self.images, rec.snapshot)
+            from dockyard.services.containercreate import lowerdirs
+
+            lowers = lowerdirs(self.images, rec.snapshot)
         except BaseException:
             if pre is not None:
                 launch.cancel(pre)
@@ -639,16 +577,3 @@ def _stored(rec, field: str):
     from dockyard.fastjson import loads
 
     return loads(rec.spec)[field]
-
-
-def _lowerdirs(images, key: str) -> list[str]:
-    """The snapshot's fs dirs, top-most first, straight from the metadata (the snapshot
-    store's `lowerdirs`, without importing it: ~2 ms on every `run`)."""
-    return [r.dir for r in images.meta.snapshot_chain(key)]
-
-
-def _top_chain_id(diff_ids) -> str:
-    # apart: oci.ids imports hashlib (~2 ms), which a one-layer image never needs
-    from dockyard.oci.ids import chain_ids
-
-    return chain_ids(diff_ids)[-1]
