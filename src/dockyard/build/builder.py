@@ -528,9 +528,9 @@ class Builder:
 
                     addurl.add_url(self, w, inst, src, parts, is_dir)
                 elif src_view is None:
-                    self._copy_context(w, inst, src, parts, is_dir)
+                    C.copy_context(self.ctx, w, inst, src, parts, is_dir)
                 else:
-                    self._copy_view(w, inst, src_view, src, parts, is_dir)
+                    C.copy_view(w, inst, src_view, src, parts, is_dir)
             for c in inst.contents:
                 target = [*parts, *[p for p in c.path.split("/") if p]] if is_dir else parts
                 w.put_data(target, c.data.encode(), 0o644)
@@ -546,55 +546,6 @@ class Builder:
             if work_root:
                 _remove(work_root)
         return layer, inst.original
-
-    def _copy_context(self, w, inst, src: str, parts: list[str], is_dir: bool) -> None:
-        from dockyard.build import copy as C
-
-        rels = self.ctx.resolve(src, inst.line)
-        into_dir = is_dir or len(rels) > 1
-        for rel in rels:
-            entries = self.ctx.walk(rel)
-            top = entries[0]
-            if top.kind == "dir":
-                w.ensure_dir(parts)
-                cut = len(rel) + 1 if rel else 0
-                for e in entries[1:]:
-                    w.put([*parts, *e.rel[cut:].split("/")], e.host, e.st, False,
-                          self.ctx.take(e))  # fmt: skip
-                continue
-            if isinstance(inst, D.Add) and top.kind == "file" and C.is_archive(top.host):
-                C.unpack(top.host, w.ensure_dir(parts))
-                continue
-            name = rel.rsplit("/", 1)[-1]
-            w.put([*parts, name] if into_dir else parts, top.host, top.st, False,
-                  self.ctx.take(top))  # fmt: skip
-
-    def _copy_view(self, w, inst, view, src: str, parts: list[str], is_dir: bool) -> None:
-        import stat
-
-        path = view.resolve(src)
-        found = view.lookup(path)
-        if found is None:
-            raise InvalidArgument(
-                f'Dockerfile:{inst.line}: failed to compute cache key: "/{src.lstrip("/")}": '
-                "not found"
-            )
-        host, st = found
-        if stat.S_ISDIR(st.st_mode):
-            w.ensure_dir(parts)
-            stack = [(path, [])]
-            while stack:
-                d, rel = stack.pop()
-                for name in view.listdir(d):
-                    hit = view.lookup([*d, name])
-                    if hit is None:
-                        continue
-                    w.put([*parts, *rel, name], hit[0], hit[1], True)
-                    if stat.S_ISDIR(hit[1].st_mode):
-                        stack.append(([*d, name], [*rel, name]))
-            return
-        name = path[-1] if path else ""
-        w.put([*parts, name] if is_dir else parts, host, st, True)
 
     # -- the image ------------------------------------------------------------------------
 

@@ -255,3 +255,54 @@ def parse_chown(text: str, view, line: int) -> Owner | None:
     from dockyard.build.users import resolve_owner
 
     return Owner(*resolve_owner(view, text, line))
+
+
+def copy_context(ctx, w, inst, src: str, parts: list[str], is_dir: bool) -> None:
+    """Write the context's `src` (a glob) into the layer writer `w` at `parts`; ADD unpacks
+    a local archive."""
+    from dockyard import dockerfile as D
+
+    rels = ctx.resolve(src, inst.line)
+    into_dir = is_dir or len(rels) > 1
+    for rel in rels:
+        entries = ctx.walk(rel)
+        top = entries[0]
+        if top.kind == "dir":
+            w.ensure_dir(parts)
+            cut = len(rel) + 1 if rel else 0
+            for e in entries[1:]:
+                w.put([*parts, *e.rel[cut:].split("/")], e.host, e.st, False,
+                      ctx.take(e))  # fmt: skip
+            continue
+        if isinstance(inst, D.Add) and top.kind == "file" and is_archive(top.host):
+            unpack(top.host, w.ensure_dir(parts))
+            continue
+        name = rel.rsplit("/", 1)[-1]
+        w.put([*parts, name] if into_dir else parts, top.host, top.st, False,
+              ctx.take(top))  # fmt: skip
+
+
+def copy_view(w, inst, view, src: str, parts: list[str], is_dir: bool) -> None:
+    """Write `src` of another stage's or image's `view` (COPY --from) into `w` at `parts`."""
+    path = view.resolve(src)
+    found = view.lookup(path)
+    if found is None:
+        raise InvalidArgument(
+            f'Dockerfile:{inst.line}: failed to compute cache key: "/{src.lstrip("/")}": not found'
+        )
+    host, st = found
+    if stat.S_ISDIR(st.st_mode):
+        w.ensure_dir(parts)
+        stack = [(path, [])]
+        while stack:
+            d, rel = stack.pop()
+            for name in view.listdir(d):
+                hit = view.lookup([*d, name])
+                if hit is None:
+                    continue
+                w.put([*parts, *rel, name], hit[0], hit[1], True)
+                if stat.S_ISDIR(hit[1].st_mode):
+                    stack.append(([*d, name], [*rel, name]))
+        return
+    name = path[-1] if path else ""
+    w.put([*parts, name] if is_dir else parts, host, st, True)
