@@ -384,20 +384,36 @@ def say_removed(ack_w: int, removed: bool) -> None:
 
 
 def _drain(status_r: int, timeout: float = 30.0) -> None:
-    """Read the status pipe to its end: the supervisor has finished with the start."""
+    """Read the status pipe to its end, then wait for the supervisor it named ("P<init>
+    <supervisor> ...") to exit: it has given up the start, and its init (whose mounts hold
+    the container's directory) is gone."""
     import select
     import time
 
     deadline = time.monotonic() + timeout
+    said = b""
     while True:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([status_r], [], [], left)[0]:
             return
         try:
-            if not os.read(status_r, 4096):
-                return
+            chunk = os.read(status_r, 4096)
         except OSError:
-            return
+            chunk = b""
+        if not chunk:
+            break
+        said += chunk
+    first = said.split(b"\n", 1)[0].split()
+    if not (first and first[0].startswith(b"P") and len(first) > 1 and first[1].isdigit()):
+        return
+    try:
+        pidfd = os.pidfd_open(int(first[1]))
+    except OSError:
+        return  # gone already
+    try:
+        select.select([pidfd], [], [], max(deadline - time.monotonic(), 0))
+    finally:
+        os.close(pidfd)
 
 
 def _unlink_exit(path: str) -> None:
