@@ -51,6 +51,13 @@ def supervise_planned(plan_r: int, keep: set[int]) -> None:
     up."""
     code = 1
     try:
+        import gc
+
+        # What the client made stays out of every collection (a collection would write to
+        # those objects, and copy their pages from the client's); the supervisor's own are
+        # collected (whatever the client chose for itself).
+        gc.freeze()
+        gc.enable()
         os.setsid()
         _keep_only(keep)
         sc = _warm_up()
