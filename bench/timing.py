@@ -114,6 +114,10 @@ def run_comparison(
     per_round: dict[str, dict[int, float]] = {c.tool: {} for c in cmp.cases}
     errors: dict[str, list[dict]] = {c.tool: [] for c in cmp.cases}
     by_tool = {c.tool: c for c in active}
+    # Every comparison starts on a settled disk: what the setup or an earlier suite left
+    # dirty (hundreds of MB after save/load) is written back now, not during the rounds,
+    # where its writeback would take a core from whichever tool runs then.
+    os.sync()
     for r in range(warmup + runs):
         for tool in rotation([c.tool for c in active], r):
             case = by_tool[tool]
