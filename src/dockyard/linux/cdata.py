@@ -53,12 +53,15 @@ c_uint64 = c_ulong
 c_size_t = c_ulong
 
 
-class _Library:
-    """`ctypes.CDLL(None)`: the symbols of the running program and its libraries (libc)."""
+class CDLL:
+    """`ctypes.CDLL(None)`: the symbols of the running program and its libraries (libc).
+    Calls release the GIL."""
 
     _flags = FUNCFLAG_CDECL
 
-    def __init__(self, use_errno: bool = False):
+    def __init__(self, name: None = None, use_errno: bool = False):
+        if name is not None:
+            raise ValueError("only the running program's symbols (name None)")
         flags = self._flags | (FUNCFLAG_USE_ERRNO if use_errno else 0)
 
         class Function(_ctypes.CFuncPtr):
@@ -74,15 +77,6 @@ class _Library:
         fn = self._Function((name, self))  # looks `name` up in self._handle
         setattr(self, name, fn)  # once, as ctypes caches it
         return fn
-
-
-class CDLL(_Library):
-    """Calls that release the GIL."""
-
-    def __init__(self, name: None = None, use_errno: bool = False):
-        if name is not None:
-            raise ValueError("only the running program's symbols (name None)")
-        super().__init__(use_errno)
 
 
 class PyDLL(CDLL):
