@@ -95,6 +95,17 @@ def keep_wal_on_close(conn, path: str) -> None:
         pass
 
 
+def tune(conn, path: str) -> None:
+    """The settings every connection to the metadata database (`path`) runs with.
+
+    `synchronous=NORMAL` under WAL: a commit survives a process crash, a power cut may lose
+    the last ones, never consistency. A checkpoint at WAL_CHECKPOINT_PAGES, and none on close
+    (`keep_wal_on_close`)."""
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+    keep_wal_on_close(conn, path)
+
+
 def open_descriptors(db_path: str) -> set[int]:
     """This process's descriptors on the database `db_path` or its WAL, shm or journal."""
     import os

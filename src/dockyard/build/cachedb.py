@@ -9,6 +9,7 @@ import time
 
 from dockyard.errors import Unavailable
 from dockyard.metadata.store import sqlite3  # the C module, imported at the least cost
+from dockyard.sqlitemod import tune
 
 _COLS = "key, slot, diff_id, blob_digest, blob_size, size, inputs, description, created, last_used"
 
@@ -32,14 +33,9 @@ class BuildCacheDB:
         try:
             self._conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             self._conn.execute("PRAGMA busy_timeout = 30000")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+            tune(self._conn, path)
         except sqlite3.Error as e:
             raise Unavailable(f"opening the build cache in {path}: {e}") from None
-        from dockyard.metadata.store import WAL_CHECKPOINT_PAGES, keep_wal_on_close
-
-        # as the metadata store's: no checkpoint on close, a small WAL
-        self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-        keep_wal_on_close(self._conn, path)
 
     def close(self) -> None:
         self._conn.close()

@@ -10,8 +10,8 @@ three pragmas. Rows leave this module only as the frozen records of `metadata.re
 
 Durability: WAL with `synchronous=NORMAL` — a commit is in the WAL when it returns, which a
 process crash never loses; a power cut may lose the last commits, never consistency. The WAL
-is flushed only at checkpoints (auto-checkpoint, every WAL_CHECKPOINT_PAGES). Closing does not
-checkpoint (`keep_wal_on_close`): the last connection to close would otherwise copy the WAL
+is flushed only at checkpoints (every connection's settings: `sqlitemod.tune`). Closing does
+not checkpoint (`keep_wal_on_close`): the last connection to close would otherwise copy the WAL
 into the database, fsync both and delete the WAL (~20 ms at the end of a build here), and the
 next command would create and sync a new one. Callers that write files which a record will
 name flush those files first (content/durable.py), so a record never reaches the disk ahead
@@ -32,8 +32,8 @@ from dockyard.metadata.records import (
     LeaseResource,
     SnapshotRecord,
 )
-from dockyard.sqlitemod import WAL_CHECKPOINT_PAGES, keep_wal_on_close
 from dockyard.sqlitemod import load as load_sqlite
+from dockyard.sqlitemod import tune
 
 sqlite3 = load_sqlite()
 
@@ -144,10 +144,8 @@ class MetadataStore:
         try:
             # Per-connection settings; NORMAL is durable across application crashes under WAL
             # and loses at most the last commits on power loss, never consistency.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+            tune(self._conn, self.path)
             self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-            keep_wal_on_close(self._conn, self.path)
             version = schema.user_version(self._conn)
             schema.check_version(version, self.path)
             if version < schema.SCHEMA_VERSION:

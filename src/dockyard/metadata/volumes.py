@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - an interpreter without the split
 
 from dockyard.errors import Conflict, InvalidArgument, NotFound, Unavailable
 from dockyard.record import Record
-from dockyard.sqlitemod import WAL_CHECKPOINT_PAGES, keep_wal_on_close
+from dockyard.sqlitemod import tune
 
 VOLUMES_SCHEMA = 5
 _COLS = "name, driver, labels, options, created, anonymous"
@@ -76,9 +76,7 @@ class VolumeStore:
         self.path = path
         try:
             self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-            keep_wal_on_close(self._conn, path)  # as every other connection (sqlitemod)
+            tune(self._conn, path)
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as e:
             raise Unavailable(f"cannot open metadata database {path}: {e}")

@@ -8,8 +8,8 @@ so two processes racing on one container cannot both win a move.
 
 from dockyard.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
 from dockyard.linux.record import Record
-from dockyard.sqlitemod import WAL_CHECKPOINT_PAGES, keep_wal_on_close
 from dockyard.sqlitemod import load as _load_sqlite
+from dockyard.sqlitemod import tune
 
 sqlite3 = _load_sqlite()
 
@@ -80,13 +80,8 @@ class ContainerStore:
         self.path = path
         try:
             self._conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-            # durable across crashes under WAL (set by MetadataStore), cheaper than FULL
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            # every `run` writes here three times: without this the WAL grows to sqlite's
-            # default 4 MiB, which the next command's first connection reads whole
-            self._conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            tune(self._conn, path)  # (WAL set by MetadataStore)
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            keep_wal_on_close(self._conn, path)
         except sqlite3.Error as e:
             raise Unavailable(f"cannot open metadata database {path}: {e}")
         if version < CONTAINERS_SCHEMA:
