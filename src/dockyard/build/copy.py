@@ -293,16 +293,21 @@ def copy_view(w, inst, view, src: str, parts: list[str], is_dir: bool) -> None:
     host, st = found
     if stat.S_ISDIR(st.st_mode):
         w.ensure_dir(parts)
-        stack = [(path, [])]
-        while stack:
-            d, rel = stack.pop()
-            for name in view.listdir(d):
-                hit = view.lookup([*d, name])
-                if hit is None:
-                    continue
-                w.put([*parts, *rel, name], hit[0], hit[1], True)
-                if stat.S_ISDIR(hit[1].st_mode):
-                    stack.append(([*d, name], [*rel, name]))
+        put_view_tree(w, view, path, parts)
         return
     name = path[-1] if path else ""
     w.put([*parts, name] if is_dir else parts, host, st, True)
+
+
+def put_view_tree(w, view, path: list[str], parts: list[str]) -> None:
+    """Everything below the directory `path` of `view` into `w`, under `parts`."""
+    stack = [(path, [])]
+    while stack:
+        d, rel = stack.pop()
+        for name in view.listdir(d):
+            hit = view.lookup([*d, name])
+            if hit is None:
+                continue
+            w.put([*parts, *rel, name], hit[0], hit[1], True)
+            if stat.S_ISDIR(hit[1].st_mode):
+                stack.append(([*d, name], [*rel, name]))

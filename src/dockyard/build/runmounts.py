@@ -205,16 +205,7 @@ def _bind(builder, m, out: Prepared, work_root: str, n: int, inst) -> str:
     if not stat.S_ISDIR(st.st_mode):
         w.put(["file"], host, st, True)
         return os.path.join(dest, "file")
-    stack = [(path, [])]
-    while stack:
-        d, rel = stack.pop()
-        for name in view.listdir(d):
-            hit = view.lookup([*d, name])
-            if hit is None:
-                continue
-            w.put([*rel, name], hit[0], hit[1], True)
-            if stat.S_ISDIR(hit[1].st_mode):
-                stack.append(([*d, name], [*rel, name]))
+    C.put_view_tree(w, view, path, [])
     return dest
 
 
