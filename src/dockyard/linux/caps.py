@@ -169,12 +169,18 @@ def apply(
     switching = uid is not None or gid is not None or groups is not None
     if switching:
         sc.set_keepcaps(True)
-        if groups is not None:
-            os.setgroups(list(groups))
-        if gid is not None:
-            os.setresgid(gid, gid, gid)
-        if uid is not None:
-            os.setresuid(uid, uid, uid)
+        set_ids(uid, gid, groups)
         sc.set_keepcaps(False)
     sc.capset(granted, granted, 0)
     sc.clear_ambient()
+
+
+def set_ids(uid: int | None, gid: int | None, groups) -> None:
+    """Become `groups`, `gid`, `uid` (None: left as they are), in the order that works:
+    the supplementary groups and the gid while still allowed to change them."""
+    if groups is not None:
+        os.setgroups(list(groups))
+    if gid is not None:
+        os.setresgid(gid, gid, gid)
+    if uid is not None:
+        os.setresuid(uid, uid, uid)

@@ -211,12 +211,7 @@ def _child(cfg: InitConfig, sc: S.Syscalls, status_fd: int, outer_ns: str | None
     if cfg.caps is not None:
         caps.apply(cfg.caps, sc, uid=cfg.uid, gid=cfg.gid, groups=cfg.groups)
     else:
-        if cfg.groups is not None:
-            os.setgroups(list(cfg.groups))
-        if cfg.gid is not None:
-            os.setresgid(cfg.gid, cfg.gid, cfg.gid)
-        if cfg.uid is not None:
-            os.setresuid(cfg.uid, cfg.uid, cfg.uid)
+        caps.set_ids(cfg.uid, cfg.gid, cfg.groups)
     env = dict(e.partition("=")[::2] for e in cfg.env)
     # The filter goes on before the wait at the barrier, as runc's does before its exec
     # fifo: loading it is off the start's path then. What runs after it is a write, a

@@ -252,12 +252,7 @@ def _command(cfg: ExecConfig, sc: S.Syscalls, status_fd: int, resolve, parent: i
     if cfg.caps is not None:
         caps.apply(cfg.caps, sc, uid=uid, gid=gid, groups=groups)
     else:
-        if groups is not None:
-            os.setgroups(list(groups))
-        if gid is not None:
-            os.setresgid(gid, gid, gid)
-        if uid is not None:
-            os.setresuid(uid, uid, uid)
+        caps.set_ids(uid, gid, groups)
     env = dict(e.partition("=")[::2] for e in cfg.env)
     env.setdefault("HOME", home)  # runc's rule: the user's home unless the env sets one
     if cfg.seccomp_bpf is not None:
