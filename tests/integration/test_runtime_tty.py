@@ -14,18 +14,12 @@ import termios
 import time
 
 import pytest
+from cgroup_cli_support import cli_with_busybox
 
 
 @pytest.fixture
 def d(dy, busybox_tar):
-    dy("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
-    yield dy
-    ids = dy.out("ps", "-aq").split()
-    if ids:
-        dy("rm", "-f", *ids, check=False)
-    assert dy.out("ps", "-aq") == ""
-    with open("/proc/self/mountinfo") as f:
-        assert [ln for ln in f if str(dy.root) in ln] == [], "mounts leaked onto the host"
+    yield from cli_with_busybox(dy, busybox_tar)
 
 
 class Term:

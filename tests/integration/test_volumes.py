@@ -10,19 +10,14 @@ import stat
 import textwrap
 
 import pytest
+from cgroup_cli_support import cli_with_busybox
 
 FULL_NAME = re.compile(r"[0-9a-f]{64}")
 
 
 @pytest.fixture
 def d(dy, busybox_tar):
-    dy("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
-    yield dy
-    ids = dy.out("ps", "-aq").split()
-    if ids:
-        dy("rm", "-f", *ids, check=False)
-    with open("/proc/self/mountinfo") as f:
-        assert [ln for ln in f if str(dy.root) in ln] == [], "mounts leaked onto the host"
+    yield from cli_with_busybox(dy, busybox_tar)
 
 
 def one_line_error(p, status) -> str:
