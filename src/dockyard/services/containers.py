@@ -37,7 +37,7 @@ class ContainerService:
         self._images = images
         self._driver = driver
         self._store = None
-        self._volumes_of = {}  # id -> spec with volumes, of runs the caller removes
+        self._volumes_of = {}  # id -> spec, of runs with volumes that the caller removes
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -256,8 +256,8 @@ class ContainerService:
             started = starter.start(self.config, self.store, lambda: self.driver, rec, lowers,
                                     attach, pre=pre, detach_keys=detach_keys, spec=spec,
                                     before_wait=insert, client_removes=client_removes)  # fmt: skip
-            if started.ack_w >= 0:
-                self._volumes_of[rec.id] = spec.volumes and spec
+            if started.ack_w >= 0 and spec.volumes:  # `remove_run` releases them
+                self._volumes_of[rec.id] = spec
             return rec.id, started
         except BaseException:
             if not inserted:  # (the start has waited for its supervisor to give up)
