@@ -22,6 +22,7 @@ LAYERS = {
     "labels": 0,
     "sqlitemod": 0,
     "treesize": 0,
+    "topdir": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

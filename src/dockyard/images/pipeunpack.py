@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 
 from dockyard.errors import DockyardError, InvalidArgument
+from dockyard.topdir import make_top_dir
 
 _DEPTH = 8  # chunks in flight between the reader and the applier
 _PREFIX = "import-"
@@ -83,7 +84,7 @@ class BackgroundApply:
         import threading
 
         sweep_stale(tmp_root)
-        os.makedirs(tmp_root, mode=0o700, exist_ok=True)
+        make_top_dir(tmp_root)
         self.dir = os.path.join(tmp_root, _PREFIX + os.urandom(8).hex())
         os.mkdir(self.dir, 0o700)
         self._lock_fd = _lock(self.dir, blocking=True)  # held while we live: sweepers skip us

@@ -19,6 +19,7 @@ with it, even one that was created anonymous).
 import os
 
 from dockyard.errors import InvalidArgument, NotFound, Unsupported
+from dockyard.topdir import make_top_dir
 
 DRIVER = "local"
 _LOCAL_OPTS = ("type", "device", "o")
@@ -135,8 +136,7 @@ def ensure(store, volumes_dir: str, name: str, labels=(), options=(), anonymous:
     if rec is not None:
         return rec, False
     check_options(DRIVER, options)
-    os.makedirs(os.path.dirname(volumes_dir) or "/", 0o700, exist_ok=True)
-    _mkdir(volumes_dir, 0o700)
+    make_top_dir(volumes_dir)
     _mkdir(volume_dir(volumes_dir, name), 0o700)
     _mkdir(data_dir(volumes_dir, name), 0o755)
     rec = VolumeRecord(

@@ -19,6 +19,7 @@ import os
 
 from dockyard.config import Config
 from dockyard.errors import InvalidArgument
+from dockyard.topdir import make_top_dir
 
 
 class BuildService:
@@ -73,7 +74,7 @@ class BuildService:
         from dockyard.images.record import publish, store_manifest
         from dockyard.oci import mediatypes as mt
 
-        os.makedirs(opts.tmp_dir, 0o700, exist_ok=True)
+        make_top_dir(opts.tmp_dir)
         from dockyard.build.durability import Records
         from dockyard.build.options import BuildStores as Stores
         from dockyard.content.durable import Unflushed

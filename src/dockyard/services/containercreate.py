@@ -6,6 +6,7 @@ import os
 
 from dockyard.errors import Conflict, InvalidArgument
 from dockyard.runtime import state as ST
+from dockyard.topdir import make_top_dir
 
 
 def create(svc, opts, insert: bool = True):
@@ -39,7 +40,7 @@ def create(svc, opts, insert: bool = True):
         spec = spec.replace(seccomp_bpf=seccomp_path(svc.config.root, spec))
     name = names.validate(opts.name) if opts.name else ""
     lay = svc._layout(cid)
-    os.makedirs(svc.config.containers_dir, 0o700, exist_ok=True)
+    make_top_dir(svc.config.containers_dir)
     os.mkdir(lay.dir, 0o700)
     try:
         for d in (lay.rootfs, lay.upper, lay.work):

@@ -26,6 +26,7 @@ from dockyard.errors import (
 from dockyard.metadata.lease import GcLock, gc_lock_path
 from dockyard.metadata.records import SnapshotRecord
 from dockyard.syncfs import syncfs
+from dockyard.topdir import make_top_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # collections.abc costs ~1 ms of start-up; annotations are never evaluated
@@ -164,8 +165,7 @@ class SnapshotStore:
 
     def _ensure_root(self) -> None:
         if not os.path.isdir(self.root):
-            os.makedirs(self.root, mode=DIR_MODE, exist_ok=True)
-            os.chmod(self.root, DIR_MODE)
+            make_top_dir(self.root, DIR_MODE)
 
     def _make_tmp(self, number: int, make_fs: bool = True) -> str:
         tmp = os.path.join(self.root, f"{number}.tmp-{os.urandom(6).hex()}")
