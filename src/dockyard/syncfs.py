@@ -6,13 +6,13 @@ import os
 
 def syncfs(path: str) -> None:
     """Flush every dirty page and inode of the filesystem holding `path`."""
-    import ctypes
+    from dockyard import cdata
 
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
+        libc = cdata.CDLL(None, use_errno=True)
         if libc.syncfs(fd) != 0:
-            err = ctypes.get_errno()
+            err = cdata.get_errno()
             raise OSError(err, os.strerror(err), path)
     finally:
         os.close(fd)

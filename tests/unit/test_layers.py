@@ -18,11 +18,12 @@ LAYERS = {
     "record": 0,
     "units": 0,
     "fastjson": 0,
-    "syncfs": 0,
+    "syncfs": 1,  # flushes through cdata
     "labels": 0,
     "sqlitemod": 0,
     "treesize": 0,
     "topdir": 0,
+    "cdata": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

@@ -23,7 +23,7 @@ RUN_MODULES = (
     "dockyard.linux.cgroups",
     "dockyard.linux.cgroups.base",
     "dockyard.linux.init",
-    "dockyard.linux.cdata",
+    "dockyard.cdata",
     "_socket",
     "dockyard.linux.loopback",
     "dockyard.linux.paths",

@@ -12,14 +12,14 @@ _SYNC_FILE_RANGE_WRITE = 2
 class Writeback:
     def __init__(self):
         try:
-            import ctypes
+            from dockyard import cdata as C
 
-            fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+            fn = C.CDLL(None, use_errno=True).sync_file_range
         except (OSError, AttributeError):
             self._fn = None
             return
-        fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-        fn.restype = ctypes.c_int
+        fn.argtypes = [C.c_int, C.c_int64, C.c_int64, C.c_uint]
+        fn.restype = C.c_int
         self._fn = fn
 
     def start(self, fd: int, offset: int, length: int) -> None:

@@ -1,6 +1,6 @@
 """A small ctypes binding to the Linux system calls Python 3.11 does not expose.
 
-`Syscalls` loads libc on first use, through `linux.cdata` (ctypes' types over the `_ctypes`
+`Syscalls` loads libc on first use, through `dockyard.cdata` (ctypes' types over the `_ctypes`
 C module: the `ctypes` package costs milliseconds to import), imported inside the methods,
 never at module load. Every failure raises `OSError` carrying the
 errno, its strerror and the call that failed (as the error's `filename`), so callers can
@@ -84,7 +84,7 @@ _NUMBERS = {"x86_64": (56, 317), "aarch64": (220, 277)}
 
 
 def _raise(call: str) -> None:
-    from dockyard.linux import cdata as C
+    from dockyard import cdata as C
 
     err = C.get_errno()
     raise OSError(err, os.strerror(err), call)
@@ -120,7 +120,7 @@ class Syscalls:
 
     def prepare(self) -> None:
         """Load libc now, ahead of the calls."""
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         self._lib()
         if self._pylibc is None:
@@ -129,7 +129,7 @@ class Syscalls:
 
     def _lib(self):
         if self._libc is None:
-            from dockyard.linux import cdata as C
+            from dockyard import cdata as C
 
             self._libc = C.CDLL(None, use_errno=True)
         return self._libc
@@ -171,7 +171,7 @@ class Syscalls:
             raise FailedPrecondition("clone: the process has several threads; use unshare + fork")
         import _signal as signal  # the C module: `signal` imports enum
 
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         if self._pylibc is None:
             # PyDLL keeps the GIL held across the call, as os.fork does.
@@ -253,7 +253,7 @@ class Syscalls:
 
     # --- prctl --------------------------------------------------------------------
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         u = C.c_ulong
         rc = self._lib().prctl(option, u(arg2), u(arg3), u(arg4), u(arg5))
@@ -289,7 +289,7 @@ class Syscalls:
         self.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0)
 
     def get_child_subreaper(self) -> bool:
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         val = C.c_int(0)
         self.prctl(PR_GET_CHILD_SUBREAPER, C.addressof(val))
@@ -298,7 +298,7 @@ class Syscalls:
     # --- capabilities -------------------------------------------------------------
     def capget(self, pid: int = 0) -> tuple[int, int, int]:
         """(effective, permitted, inheritable) of `pid` (0 = self) as 64-bit masks."""
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         hdr = (C.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, pid)
         data = (C.c_uint32 * 6)()
@@ -311,7 +311,7 @@ class Syscalls:
         )
 
     def capset(self, effective: int, permitted: int, inheritable: int = 0) -> None:
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         lo, hi = 0xFFFFFFFF, 32
         hdr = (C.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
@@ -329,7 +329,7 @@ class Syscalls:
     # --- seccomp, fds -------------------------------------------------------------
     def seccomp_set_filter(self, bpf: bytes, flags: int = 0) -> None:
         """Install a classic-BPF program (raw `struct sock_filter` array) as a seccomp filter."""
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         if not bpf or len(bpf) % 8:
             from dockyard.errors import InvalidArgument
@@ -354,7 +354,7 @@ class Syscalls:
     def openat2(self, dirfd: int, path: str, flags: int, resolve: int, mode: int = 0) -> int:
         """openat2(2): open `path` relative to `dirfd` under the `resolve` restrictions
         (RESOLVE_IN_ROOT: as if `dirfd` were the root, symlinks and ".." included)."""
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         how = (C.c_uint64 * 3)(flags, mode, resolve)
         libc = self._lib()
@@ -368,7 +368,7 @@ class Syscalls:
         return fd
 
     def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
-        from dockyard.linux import cdata as C
+        from dockyard import cdata as C
 
         u = C.c_uint
         if self._lib().close_range(u(first), u(last), C.c_int(flags)) != 0:

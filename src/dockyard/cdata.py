@@ -1,8 +1,9 @@
-"""The part of ctypes that `syscalls` uses, made straight from the `_ctypes` C module.
+"""The part of ctypes that `linux.syscalls`, `syncfs` and the content writer's writeback
+use, made straight from the `_ctypes` C module.
 
 The `ctypes` package costs ~2.3 ms to import (it defines every C type, loads `struct`,
 makes its library loaders): on the path of every container start, in the supervisor before
-it can clone the init. These are the same C types (`_SimpleCData` subclasses with the
+it can clone the init, and twice in a build (its flushes). These are the same C types (`_SimpleCData` subclasses with the
 same type codes), the same function pointers (`CFuncPtr` with ctypes' flags) and the same
 `Structure`, `byref`, `addressof` and errno access, for Linux on LP64 machines.
 """
@@ -50,6 +51,7 @@ class c_char_p(_ctypes._SimpleCData):
 # LP64 (x86_64, aarch64): what ctypes itself aliases them to there
 c_uint32 = c_uint
 c_uint64 = c_ulong
+c_int64 = c_long
 c_size_t = c_ulong
 
 
