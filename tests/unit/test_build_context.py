@@ -2,6 +2,7 @@
 checksum cache keyed by (path, size, mtime_ns, inode)."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -117,6 +118,42 @@ def test_a_large_file_hashed_for_a_copy_is_stashed_with_the_same_bytes(ctx, tmp_
     assert c.take(e) == ""  # taken once
     c.drop_stash()
     assert os.listdir(stash_root) == []
+
+
+def test_a_context_on_another_filesystem_is_stashed_whole(tmp_path):
+    """A context on tmpfs, the stash on the data root's disk: the same bytes."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    other = tempfile.mkdtemp(dir="/dev/shm")
+    try:
+        data = _big(Path(other) / "big.bin")
+        stash_root = tmp_path / "tmp"
+        stash_root.mkdir()
+        c = BuildContext(other, [], FakeDB(), str(stash_root))
+        (e,) = c.walk("big.bin")
+        fp = c.fingerprint([e], stash=True)
+        assert fp["big.bin"] == "f644:sha256:" + hashlib.sha256(data).hexdigest()
+        with open(c.take(e), "rb") as f:
+            assert f.read() == data
+        c.drop_stash()
+    finally:
+        shutil.rmtree(other)
+
+
+def test_a_file_that_changes_while_hashed_is_not_stashed(ctx, tmp_path):
+    data = _big(ctx / "big.bin")
+    stash_root = tmp_path / "tmp"
+    stash_root.mkdir()
+    c = BuildContext(str(ctx), [], FakeDB(), str(stash_root))
+    (e,) = c.walk("big.bin")
+    with open(ctx / "big.bin", "ab") as f:  # grows after it was looked at
+        f.write(b"more")
+    c.fingerprint([e], stash=True)
+    assert c.take(e) == ""  # hashed, but no copy kept of bytes that are not `e`'s
+    c.drop_stash()
+    assert len(data) > 0
 
 
 def test_nothing_is_stashed_without_a_copy_small_files_or_a_stash_root(ctx, tmp_path):
