@@ -9,6 +9,7 @@ import time
 
 from dockyard.errors import Unavailable
 from dockyard.metadata.store import sqlite3  # the C module, imported at the least cost
+from dockyard.sqlitemod import close as close_db
 from dockyard.sqlitemod import tune
 
 _COLS = "key, slot, diff_id, blob_digest, blob_size, size, inputs, description, created, last_used"
@@ -30,6 +31,7 @@ class CacheEntry:
 class BuildCacheDB:
     def __init__(self, path: str):
         # the caller has opened MetadataStore first: it creates and migrates the database
+        self.path = path
         try:
             self._conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             self._conn.execute("PRAGMA busy_timeout = 30000")
@@ -38,7 +40,7 @@ class BuildCacheDB:
             raise Unavailable(f"opening the build cache in {path}: {e}") from None
 
     def close(self) -> None:
-        self._conn.close()
+        close_db(self._conn, self.path)
 
     # -- step results ---------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ three pragmas. Rows leave this module only as the frozen records of `metadata.re
 Durability: WAL with `synchronous=NORMAL` — a commit is in the WAL when it returns, which a
 process crash never loses; a power cut may lose the last commits, never consistency. The WAL
 is flushed only at checkpoints (every connection's settings: `sqlitemod.tune`). Closing does
-not checkpoint (`keep_wal_on_close`): the last connection to close would otherwise copy the WAL
+not checkpoint (`sqlitemod.close`): the last connection to close would otherwise copy the WAL
 into the database, fsync both and delete the WAL (~20 ms at the end of a build here), and the
 next command would create and sync a new one. Callers that write files which a record will
 name flush those files first (content/durable.py), so a record never reaches the disk ahead
@@ -32,6 +32,7 @@ from dockyard.metadata.records import (
     LeaseResource,
     SnapshotRecord,
 )
+from dockyard.sqlitemod import close as close_db
 from dockyard.sqlitemod import load as load_sqlite
 from dockyard.sqlitemod import tune
 
@@ -182,7 +183,7 @@ class MetadataStore:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            close_db(self._conn, self.path)
 
     def __enter__(self) -> "MetadataStore":
         return self

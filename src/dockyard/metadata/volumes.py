@@ -18,6 +18,7 @@ except ImportError:  # pragma: no cover - an interpreter without the split
 
 from dockyard.errors import Conflict, InvalidArgument, NotFound, Unavailable
 from dockyard.record import Record
+from dockyard.sqlitemod import close as close_db
 from dockyard.sqlitemod import tune
 
 VOLUMES_SCHEMA = 5
@@ -86,7 +87,7 @@ class VolumeStore:
             MetadataStore(path).close()
 
     def close(self) -> None:
-        self._conn.close()
+        close_db(self._conn, self.path)
 
     def __enter__(self) -> VolumeStore:
         return self

@@ -8,6 +8,7 @@ so two processes racing on one container cannot both win a move.
 
 from dockyard.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
 from dockyard.linux.record import Record
+from dockyard.sqlitemod import close as close_db
 from dockyard.sqlitemod import load as _load_sqlite
 from dockyard.sqlitemod import tune
 
@@ -90,7 +91,7 @@ class ContainerStore:
             MetadataStore(path).close()
 
     def close(self) -> None:
-        self._conn.close()
+        close_db(self._conn, self.path)
 
     def _exec(self, sql: str, args: tuple = ()):
         try:

@@ -25,9 +25,11 @@ def each(cli, refs: list[str], act, show=None) -> int:
 
 def exit_now(cli, code: int) -> None:
     """End the `dockyard` process with `code` at once, skipping interpreter shutdown (module
-    teardown: ms on every `run`, `stop`, `ps` that scripts call in loops): the services are
-    closed and every stream flushed first; nothing of ours needs a finalizer. Does nothing
-    when the CLI runs inside another program (tests) or a flush fails (the caller's normal
+    teardown: ms on every `run`, `stop`, `ps` that scripts call in loops): every stream is
+    flushed first; nothing of ours needs a finalizer. The database connections are left
+    to the exit, which ends them as `sqlitemod.close` would (no transaction is open between
+    commands, and the WAL stays for the next reader) without its cost. Does nothing when
+    the CLI runs inside another program (tests) or a flush fails (the caller's normal
     return then reports it)."""
     import os
     import sys
@@ -37,7 +39,6 @@ def exit_now(cli, code: int) -> None:
     entry = os.path.basename(getattr(main, "__file__", "") or "")
     if not ((spec is not None and spec.name == "dockyard.__main__") or entry == "dockyard"):
         return
-    cli.close()
     try:
         for f in (cli.stdout, cli.stderr, sys.stdout, sys.stderr):
             f.flush()
