@@ -15,6 +15,12 @@ class Cli:
         self.stderr = stderr or sys.stderr
         self._images = None
         self._containers = None
+        self.prefork = None  # a supervisor forked ahead for `run` (cli.main), until taken
+
+    def take_prefork(self):
+        """The supervisor forked ahead, once (None if none)."""
+        pre, self.prefork = self.prefork, None
+        return pre
 
     @property
     def images(self):
@@ -50,6 +56,10 @@ class Cli:
         return ""
 
     def close(self) -> None:
+        if self.prefork is not None:  # not taken (the command failed first): it leaves
+            from dockyard.runtime import launch
+
+            launch.cancel(self.take_prefork())
         if self._containers is not None:
             self._containers.close()
             self._containers = None

@@ -64,11 +64,13 @@ def _git_commit() -> str:
 
 class _State:
     debug = False
+    own_process = False  # this process is the `dockyard` program (main called with argv None)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    if argv is None:
+    own = argv is None
+    if own:
         argv = sys.argv[1:]
         # Loading a command makes no garbage cycles worth a collection: the collector would
         # only walk the modules being imported again and again (~2 ms of CPU per command).
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
         gc.disable()
     state = _State()
+    state.own_process = own
     try:
         status = _dispatch(argv, state)
         sys.stdout.flush()
@@ -154,6 +157,7 @@ def _dispatch(argv: list[str], state: _State) -> int:
     path, used = found
     module_name, short, _ = COMMANDS[path]
     args = rest[used:]
+    early = _early_supervisor(path, args, gopts) if state.own_process else None
     if module_name is None:
         return _group(path, short, args)
 
@@ -188,6 +192,7 @@ def _dispatch(argv: list[str], state: _State) -> int:
     state.engine_status = cmd.engine_status
     _buffer_stdout()
     cli = Cli(config)
+    cli.prefork = early
     import gc
 
     if not gc.isenabled():  # (off while the command loaded: see `main`)
@@ -198,6 +203,25 @@ def _dispatch(argv: list[str], state: _State) -> int:
     finally:
         cli.close()
     return status or 0
+
+
+def _early_supervisor(path: tuple[str, ...], args: list[str], gopts):
+    """For `run`: its supervisor, forked now (`launch.prefork`), before the command module
+    and its flags load — the fork copies a smaller process, and the supervisor's start-up
+    runs beside all of that. It keeps the client's 0-2 until its plan says which streams it
+    attaches. None for other commands, help, and --cidfile (whose run forks none)."""
+    if path not in (("run",), ("container", "run")):
+        return None
+    for a in args:
+        if a in ("-h", "--help", "--") or a.startswith("--cidfile"):
+            return None
+        if not a.startswith("-"):
+            break  # the image: what follows is the container's command
+    from dockyard.config import Config
+    from dockyard.runtime import launch
+
+    config = Config.from_env(root=gopts.root or None, state_dir=gopts.state_dir or None)
+    return launch.prefork((0, 1, 2), config.metadata_path)
 
 
 def _buffer_stdout() -> None:

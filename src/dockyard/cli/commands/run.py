@@ -67,6 +67,9 @@ def _prefork(cli: Cli, opts: Values) -> list:
     from dockyard.cli.commands import attach as A
     from dockyard.runtime import launch
 
+    pre = cli.take_prefork()  # forked before this module loaded (`cli.main`)
+    if pre is not None:
+        return [pre]
     attach = None if opts.detach else A.streams(opts.interactive, opts.attach)
     return [launch.prefork(attach, cli.config.metadata_path)]
 
