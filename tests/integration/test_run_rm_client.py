@@ -53,3 +53,54 @@ def test_a_killed_client_leaves_the_removal_to_the_supervisor(d):
     cli.send_signal(signal.SIGKILL)
     cli.wait()
     assert _gone(d, cid)  # once the container exits, its supervisor removes all of it
+
+
+def _running_with(marker: str) -> list[int]:
+    """Processes whose command line holds `marker`: a forked supervisor keeps the CLI's."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(name))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--no-such-flag", "busybox", "true"),  # the flags fail after the early fork
+        ("--help",),
+        ("-a", "stdin", "-d", "busybox", "true"),  # conflicting options
+        ("no-such-image-here", "true"),
+    ],
+)
+def test_a_run_that_never_starts_leaves_no_supervisor(d, args):
+    """The supervisor is forked as soon as the command is `run`, before its flags are read:
+    every way out before the start ends it."""
+    p = d("run", *args, check=False)
+    assert p.returncode in (0, 1, 125), p.stderr
+    marker = str(d.root)
+    deadline = time.time() + 5
+    while _running_with(marker) and time.time() < deadline:
+        time.sleep(0.02)
+    assert _running_with(marker) == []
+
+
+def test_run_with_a_cidfile_and_detached_streams(d, tmp_path):
+    """The early supervisor keeps the client's 0-2 until the plan says which it attaches:
+    -d and -a stderr get only what they asked for, --cidfile forks its own."""
+    cidfile = tmp_path / "cid"
+    p = d("run", "--cidfile", str(cidfile), "--rm", "busybox", "sh", "-c", "echo out; exit 4",
+          check=False)  # fmt: skip
+    assert (p.returncode, p.stdout) == (4, b"out\n")
+    assert len(cidfile.read_text()) == 64
+    p = d("run", "--rm", "-a", "stderr", "busybox", "sh", "-c", "echo out; echo err >&2")
+    assert (p.stdout, p.stderr) == (b"", b"err\n")
+    cid = d.out("run", "-d", "busybox", "sh", "-c", "echo hi").strip()
+    assert d.out("wait", cid).strip() == "0"
+    assert d.out("logs", cid) == "hi\n"
