@@ -97,7 +97,7 @@ def test_run_with_a_cidfile_and_detached_streams(d, tmp_path):
     cidfile = tmp_path / "cid"
     p = d("run", "--cidfile", str(cidfile), "--rm", "busybox", "sh", "-c", "echo out; exit 4",
           check=False)  # fmt: skip
-    assert (p.returncode, p.stdout) == (4, b"out\n")
+    assert (p.returncode, p.stdout) == (4, b"out\n"), p.stderr
     assert len(cidfile.read_text()) == 64
     p = d("run", "--rm", "-a", "stderr", "busybox", "sh", "-c", "echo out; echo err >&2")
     assert (p.stdout, p.stderr) == (b"", b"err\n")
