@@ -59,7 +59,6 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
-PR_CAPBSET_READ = 23
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
@@ -266,9 +265,6 @@ class Syscalls:
 
     def get_no_new_privs(self) -> bool:
         return self.prctl(PR_GET_NO_NEW_PRIVS) == 1
-
-    def capbset_read(self, cap: int) -> bool:
-        return self.prctl(PR_CAPBSET_READ, cap) == 1
 
     def capbset_drop(self, cap: int) -> None:
         self.prctl(PR_CAPBSET_DROP, cap)
