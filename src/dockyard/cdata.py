@@ -56,14 +56,12 @@ c_size_t = c_ulong
 
 
 class CDLL:
-    """`ctypes.CDLL(None)`: the symbols of the running program and its libraries (libc).
-    Calls release the GIL."""
+    """`ctypes.CDLL(name)`: the symbols of a shared object (`name` a path), or with None
+    those of the running program and its libraries (libc). Calls release the GIL."""
 
     _flags = FUNCFLAG_CDECL
 
-    def __init__(self, name: None = None, use_errno: bool = False):
-        if name is not None:
-            raise ValueError("only the running program's symbols (name None)")
+    def __init__(self, name: str | None = None, use_errno: bool = False):
         flags = self._flags | (FUNCFLAG_USE_ERRNO if use_errno else 0)
 
         class Function(_ctypes.CFuncPtr):
@@ -71,7 +69,7 @@ class CDLL:
             _restype_ = c_int  # ctypes' default
 
         self._Function = Function
-        self._handle = _ctypes.dlopen(None, 0)
+        self._handle = _ctypes.dlopen(name, 0)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):

@@ -50,7 +50,7 @@ def keep_wal_on_close(conn, path: str) -> None:
 
     Python 3.12 has `Connection.setconfig`; on CPython 3.11 the connection object's first
     field is its `sqlite3 *`, used only after sqlite itself confirms that handle has `path`
-    open. `_ctypes` directly: the `ctypes` package costs ~2 ms to import. Anything unexpected
+    open. Through `cdata`: the `ctypes` package costs ~2 ms to import. Anything unexpected
     leaves the default (a checkpoint on close: slower, as safe)."""
     setconfig = getattr(conn, "setconfig", None)
     if setconfig is not None:
@@ -62,34 +62,18 @@ def keep_wal_on_close(conn, path: str) -> None:
     if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
         return
     try:
-        import _ctypes
+        from dockyard import cdata as C
 
-        class CInt(_ctypes._SimpleCData):
-            _type_ = "i"
-
-        class CPtr(_ctypes._SimpleCData):
-            _type_ = "P"
-
-        class CStr(_ctypes._SimpleCData):
-            _type_ = "z"
-
-        def cfunc(lib, symbol: str, restype, argtypes):
-            class Fn(_ctypes.CFuncPtr):
-                _flags_ = _ctypes.FUNCFLAG_CDECL
-                _restype_ = restype
-
-            fn = Fn(_ctypes.dlsym(lib, symbol))
-            fn.argtypes = argtypes
-            return fn
-
-        lib = _ctypes.dlopen(load().__file__, 0)
-        handle = CPtr.from_address(id(conn) + object.__basicsize__).value
+        lib = C.CDLL(load().__file__)
+        handle = C.c_void_p.from_address(id(conn) + object.__basicsize__).value
         if not handle:
             return
-        filename = cfunc(lib, "sqlite3_db_filename", CStr, (CPtr, CStr))
+        filename = lib.sqlite3_db_filename
+        filename.restype, filename.argtypes = C.c_char_p, (C.c_void_p, C.c_char_p)
         if filename(handle, b"main") != os.path.realpath(path).encode():
             return
-        db_config = cfunc(lib, "sqlite3_db_config", CInt, (CPtr, CInt, CInt, CPtr))
+        db_config = lib.sqlite3_db_config
+        db_config.argtypes = (C.c_void_p, C.c_int, C.c_int, C.c_void_p)
         db_config(handle, _NO_CKPT_ON_CLOSE, 1, None)
     except (OSError, AttributeError, ValueError, TypeError):
         pass

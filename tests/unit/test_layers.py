@@ -20,7 +20,7 @@ LAYERS = {
     "fastjson": 0,
     "syncfs": 1,  # flushes through cdata
     "labels": 0,
-    "sqlitemod": 0,
+    "sqlitemod": 1,  # calls sqlite through cdata
     "treesize": 0,
     "topdir": 0,
     "cdata": 0,
