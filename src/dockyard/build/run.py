@@ -77,9 +77,7 @@ def seccomp_bpf(root: str, caps: frozenset[int]) -> bytes | None:
     from dockyard.linux import caps as C
     from dockyard.linux.seccomp import cache
 
-    u = os.uname()
-    key = f"{C.mask(caps):x}-{u.release}-{u.machine}"
-    index = os.path.join(root, "seccomp", "build-index", key)
+    index = os.path.join(root, "seccomp", "build-index", cache.index_key(C.mask(caps)))
     try:
         with open(index) as f:
             data = cache.read(f.read(4096))

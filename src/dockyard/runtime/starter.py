@@ -13,11 +13,11 @@ from dockyard.errors import InvalidArgument
 
 def seccomp_path(root: str, spec) -> str:
     from dockyard.linux import caps as C
+    from dockyard.linux.seccomp import cache
 
     index = ""
     if spec.seccomp == "default":
-        u = os.uname()
-        key = f"{C.mask(frozenset(spec.caps)):x}-{u.release}-{u.machine}"
+        key = cache.index_key(C.mask(frozenset(spec.caps)))
         index = os.path.join(root, "seccomp", "default-index", key)
         try:
             with open(index) as f:

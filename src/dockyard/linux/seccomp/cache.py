@@ -1,6 +1,8 @@
 """A file cache of compiled seccomp BPF, keyed by the sha256 of the resolved profile.
 
-Layout: `<cache_dir>/libseccomp-<version>/<sha256>.bpf`. Entries are written to a temp
+Layout: `<cache_dir>/bpfgen-<n>-libseccomp-<version>/<sha256>.bpf`: a program depends on
+libseccomp's version and on `bpfgen`'s rewrite (`GENERATOR`, raised whenever its output
+changes), so neither reuses the other's entries. Entries are written to a temp
 name, fsynced and renamed, so a reader sees a whole program or none; a damaged entry is
 rebuilt. The runtime records the digest at create time and the start path reads the file
 with `read` — no hashing, no libseccomp.
@@ -8,6 +10,7 @@ with `read` — no hashing, no libseccomp.
 
 import os
 
+GENERATOR = 1  # bpfgen's output version: part of the cache location
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the profile module costs ~2 ms to import; the start path only reads
     from dockyard.linux.seccomp.profile import Resolved
@@ -18,7 +21,14 @@ def path_for(cache_dir: str, digest: str, version: str | None = None) -> str:
         from dockyard.linux.seccomp.compile import libseccomp_version
 
         version = libseccomp_version()
-    return os.path.join(cache_dir, f"libseccomp-{version}", digest + ".bpf")
+    return os.path.join(cache_dir, f"bpfgen-{GENERATOR}-libseccomp-{version}", digest + ".bpf")
+
+
+def index_key(caps_mask: int) -> str:
+    """The name under which the start and build paths index the default profile's cached
+    program for a capability set: what that program depends on besides the profile."""
+    u = os.uname()
+    return f"{GENERATOR}-{caps_mask:x}-{u.release}-{u.machine}"
 
 
 def read(path: str) -> bytes | None:

@@ -1,6 +1,7 @@
-"""Compile a resolved seccomp profile to classic BPF with the system libseccomp (ctypes).
+"""Compile a resolved seccomp profile to classic BPF: the system libseccomp builds the
+filter (ctypes) and `bpfgen` rewrites its export compactly.
 
-Only used off the start path: building a filter costs ~10 ms, so the result is cached
+Only used off the start path: building a filter costs milliseconds, so the result is cached
 (`cache`) and containers load the bytes directly.
 """
 
@@ -79,7 +80,20 @@ def _conditions(args) -> list[list]:
 
 
 def compile_bpf(resolved: Resolved) -> bytes:
-    """The BPF program (raw `struct sock_filter` array) for `resolved`."""
+    """The BPF program (raw `struct sock_filter` array) for `resolved`: libseccomp's,
+    made compact by `bpfgen` (same decision for every input), or as exported where bpfgen
+    does not understand its structure."""
+    from dockyard.linux.seccomp import bpfgen
+
+    exported = export_bpf(resolved)
+    try:
+        return bpfgen.compact(exported)
+    except bpfgen.Unreproducible:
+        return exported
+
+
+def export_bpf(resolved: Resolved) -> bytes:
+    """libseccomp's program for `resolved` (seccomp_export_bpf)."""
     import ctypes
 
     from dockyard.errors import InvalidArgument, Unsupported
