@@ -96,9 +96,15 @@ def _finish_and_tidy(root: str, state_dir: str, cid: str, removed: _Once, store)
 
 def tidy_removed(root: str, state_dir: str, cid: str) -> None:
     """What is left of a --rm container once its record is gone (its client removed it):
-    the cgroup and the directory."""
+    the cgroup and the directory. Nobody waits for it: it runs at the lowest priority, so
+    that on a busy machine the client's exit and its caller's next step come first."""
     from dockyard.config import Config
     from dockyard.runtime.launch import layout
+
+    try:
+        os.nice(19)
+    except OSError:
+        pass
 
     _tidy(layout(Config(root=root, state_dir=state_dir).containers_dir, cid).dir, cid, True)
 
