@@ -1,6 +1,7 @@
-"""A health monitor killed with SIGKILL while its container runs is started again by the next
-command that looks at the container, carries on from the state it left (status and log
-kept), and there is never more than one per container. The real CLI, real containers."""
+"""A health monitor killed with SIGKILL while its container runs is started again by its
+supervisor within seconds, or sooner by the next command that looks at the container,
+carries on from the state it left (status and log kept), and there is never more than one
+per container. The real CLI, real containers."""
 
 import os
 import signal
@@ -49,6 +50,31 @@ def test_a_killed_monitor_is_restarted_by_the_next_command_and_goes_on(d):
     h = health(d, "hc")
     assert h["Status"] == "healthy" and h["FailingStreak"] == 0 and len(h["Log"]) >= 2
     assert monitors(d.root) == [new]
+
+
+@pytest.mark.parametrize("attached", [False, True])
+def test_the_supervisor_restarts_a_killed_monitor_with_no_command_run(d, attached):
+    """Nothing touches the container after the kill: its supervisor (the slim one of a
+    detached container, or the forked one of an attached run) notices by itself."""
+    argv = d.argv("run", "--name", "hc", "--health-cmd", "echo ok", "--health-interval",
+                  "100ms", *(() if attached else ("-d",)), "busybox", "sleep", "60")  # fmt: skip
+    client = subprocess.Popen(argv, env=d.env, stdout=subprocess.DEVNULL)
+    try:
+        if not attached:
+            assert client.wait(timeout=60) == 0
+        [old] = wait_until(lambda: monitors(d.root))
+        wait_until(lambda: health(d, "hc").get("Status") == "healthy")
+        os.kill(old, signal.SIGKILL)
+        wait_until(lambda: gone(old))
+        # no command from here on until the new monitor is there: /proc only
+        [new] = wait_until(lambda: monitors(d.root), timeout=10)
+        assert new != old
+        h = health(d, "hc")
+        assert h["Status"] == "healthy" and len(h["Log"]) >= 1
+    finally:
+        d("rm", "-f", "hc", check=False)
+        client.wait(timeout=60)
+    wait_until(lambda: not monitors(d.root))
 
 
 def test_the_log_grows_again_after_the_repair(d):

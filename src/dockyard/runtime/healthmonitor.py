@@ -11,8 +11,9 @@ probe, and leaves the moment the init exits — the pidfd wakes it, even mid-wai
 One monitor at a time: a running monitor holds an flock on `containers/<id>/health.lock`
 (the kernel drops it when the monitor dies, kill -9 included), and the file says for which
 init the start path started one. A monitor killed while its container runs is started
-again by the next command that looks at the container (`ensure`, from the service's
-reconciliation, as a dead supervisor is noticed): it takes the lock without waiting — held
+again by the container's supervisor, which looks every few seconds (`repair`), or sooner
+by the next command that looks at the container (`ensure`, from the service's
+reconciliation, as a dead supervisor is noticed): either takes the lock without waiting — held
 means a monitor is alive — and hands the held lock down to the new monitor, which carries
 on from the state file (status, streak and log kept). A monitor started while the last
 run's one still holds the lock (it leaves as soon as it notices its init's exit) waits for
@@ -76,21 +77,27 @@ def ensure(config, rec, container_dir: str) -> bool:
     Cheap when there is nothing to do: one open and one non-blocking flock."""
     if rec.state != "running" or not rec.pid:
         return False
+    return repair(config, rec.id, container_dir, rec.pid, rec.started)
+
+
+def repair(config, cid: str, container_dir: str, pid: int, started_ns: int) -> bool:
+    """`ensure` for the init `pid` started at `started_ns`, without the record: also what the
+    supervisor runs every few seconds while the container runs."""
     try:
         lock = os.open(os.path.join(container_dir, LOCK), os.O_RDWR | os.O_CLOEXEC)
     except FileNotFoundError:
         return False  # no check, or never started one
     pidfd = -1
     try:
-        if not _try_lock(lock) or _marked(lock) != rec.pid:
+        if not _try_lock(lock) or _marked(lock) != pid:
             return False  # alive; or this run's start has not started one yet
         try:
-            pidfd = os.pidfd_open(rec.pid)
+            pidfd = os.pidfd_open(pid)
         except OSError:
             return False  # the init is gone: the supervisor records the exit
         if _wait_exit(pidfd, 0):
             return False
-        _detach(config, rec.id, pidfd, lock, rec.started)
+        _detach(config, cid, pidfd, lock, started_ns)
         return True
     finally:
         if pidfd >= 0:

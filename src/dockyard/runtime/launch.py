@@ -273,6 +273,7 @@ def start(
             lowerdirs=tuple(lowerdirs) if init is None else (),
             bpf=bpf if init is None else None,
             client_removes=client_removes,
+            health=bool(spec.healthcheck) and _probes(spec.healthcheck),
         )
 
     if pre is not None:
@@ -369,6 +370,12 @@ def start(
         os.close(barrier_w)
         barrier_w = -1
     return Started(init_pid, result_r, barrier_w)
+
+
+def _probes(hc: dict) -> bool:
+    from dockyard.runtime.healthconfig import active
+
+    return active(hc)
 
 
 def say_removed(ack_w: int, removed: bool) -> None:

@@ -38,6 +38,7 @@ class Plan(Record):
     # run --rm, attached: the client removes the record itself once told the exit code, and
     # says so on the barrier pipe ("D"; end-of-file: it did not, this process does)
     client_removes: bool
+    health: bool  # a health check that probes: its monitor is watched from here
     __slots__ = _fields = (
         "cid",
         "root",
@@ -62,8 +63,10 @@ class Plan(Record):
         "lowerdirs",
         "bpf",
         "client_removes",
+        "health",
     )
     _defaults = {
         "sqlite_ok": False, "tty": False, "open_stdin": False, "detach_keys": b"",
         "spec": None, "lowerdirs": (), "bpf": None,
-     "client_removes": False,}  # fmt: skip
+        "client_removes": False, "health": False,
+    }  # fmt: skip

@@ -267,14 +267,17 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
 
     listener = attachio.try_listen(plan.state_dir, plan.cid)
     stdin_w = io.stdin_w if io is not None else -1
+    started = _now_ns() if plan.health else 0  # (the record says about the same)
     if detached:  # shed the client's memory
-        _exec_slim(plan, init.pid, out_r, err_r, listener, stdin_w)
+        _exec_slim(plan, init.pid, out_r, err_r, listener, stdin_w, started)
     hub = attachio.Hub(plan.tty, stdin_w, listener, plan.detach_keys, plan.state_dir, plan.cid)
     if attach is not None:
         client_in = attach[0] if plan.tty else -1
         hub.add(attachio.Client(client_in, attach[1], attach[2], plan.result_w,
                                 plan.detach_keys or attachio.DEFAULT_DETACH_KEYS, plan.tty))  # fmt: skip
-    code = _pump_and_reap(plan.log_path, out_r, err_r, init.pid, hub)
+    tick = _health_watch(plan.root, plan.state_dir, plan.cid, plan.container_dir, init.pid,
+                         started)  # fmt: skip
+    code = _pump_and_reap(plan.log_path, out_r, err_r, init.pid, hub, tick)
     try:
         oom = plan.driver.oom_kills(plan.cgroup) > 0
     except Exception:
@@ -351,11 +354,37 @@ class _Finisher:
             pass
 
 
-def _pump_and_reap(log_path: str, out_r: int, err_r: int, pid: int, attach) -> int:
+def _now_ns() -> int:
+    import time
+
+    return time.time_ns()
+
+
+def _health_watch(root: str, state_dir: str, cid: str, container_dir: str, pid: int,
+                  started_ns: int):  # fmt: skip
+    """The pump's periodic work while the container runs: its health monitor started again
+    when it died (`healthmonitor.repair`); None without a health check (`started_ns` 0)."""
+    if not started_ns:
+        return None
+
+    def tick() -> None:
+        from dockyard.config import Config
+        from dockyard.runtime import healthmonitor
+
+        try:
+            healthmonitor.repair(Config(root=root, state_dir=state_dir), cid, container_dir,
+                                 pid, started_ns)  # fmt: skip
+        except Exception:
+            pass  # the next command that looks at the container tries too (`ensure`)
+
+    return tick
+
+
+def _pump_and_reap(log_path: str, out_r: int, err_r: int, pid: int, attach, tick=None) -> int:
     from dockyard.runtime.jsonlog import open_log
 
     log = open_log(log_path)  # None: --log-driver none; rotates with --log-opt max-size
-    _pump(out_r, err_r, log, attach)
+    _pump(out_r, err_r, log, attach, tick)
     if log is not None:
         log.close()
     _, status = os.waitpid(pid, 0)
@@ -375,7 +404,8 @@ def _python_env() -> dict[str, str]:
     return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": src}
 
 
-def _exec_slim(plan: Plan, pid: int, out_r: int, err_r: int, listener, stdin_w: int) -> None:
+def _exec_slim(plan: Plan, pid: int, out_r: int, err_r: int, listener, stdin_w: int,
+               health_started: int) -> None:  # fmt: skip
     """Become a fresh, small interpreter that keeps the init as its child and the pipes:
     a forked supervisor carries the whole memory of the client that started it."""
     lfd = listener.detach() if listener is not None else -1
@@ -385,7 +415,7 @@ def _exec_slim(plan: Plan, pid: int, out_r: int, err_r: int, listener, stdin_w: 
     _python(
         "dockyard.runtime.supervisor", plan.cid, plan.container_dir, plan.log_path,
         plan.cgroup, plan.root, plan.state_dir, str(pid), str(out_r), str(err_r),
-        f"{lfd},{stdin_w},{int(plan.tty)},{plan.detach_keys.hex()}",
+        f"{lfd},{stdin_w},{int(plan.tty)},{plan.detach_keys.hex()},{health_started}",
     )  # fmt: skip
 
 
@@ -393,7 +423,7 @@ def slim_main(argv: list[str]) -> int:
     """The detached supervisor after its exec: pump, reap, finish."""
     cid, cdir, log_path, cgroup, root, state_dir, pid, out_r, err_r, extra = argv
     out_fd, err_fd = int(out_r), int(err_r)
-    lfd_s, stdin_s, tty_s, keys = extra.split(",")
+    lfd_s, stdin_s, tty_s, keys, health_s = extra.split(",")
     lfd, stdin_w = int(lfd_s), int(stdin_s)
     for fd in (out_fd, err_fd, lfd, stdin_w):
         if fd >= 0:
@@ -403,7 +433,8 @@ def slim_main(argv: list[str]) -> int:
 
         listener = attachio.adopt(lfd) if lfd >= 0 else None
         hub = attachio.Hub(tty_s == "1", stdin_w, listener, bytes.fromhex(keys), state_dir, cid)
-        code = _pump_and_reap(log_path, out_fd, err_fd, int(pid), hub)
+        tick = _health_watch(root, state_dir, cid, cdir, int(pid), int(health_s))
+        code = _pump_and_reap(log_path, out_fd, err_fd, int(pid), hub, tick)
         try:
             from dockyard.linux.cgroups import detect
 
@@ -417,7 +448,12 @@ def slim_main(argv: list[str]) -> int:
     return 0
 
 
-def _pump(out_r: int, err_r: int, log_fd, attach) -> None:
+HEALTH_WATCH_EVERY = 2.0  # seconds between `tick`s: a killed health monitor's longest gap
+
+
+def _pump(out_r: int, err_r: int, log_fd, attach, tick=None) -> None:
+    """Copy the container's output to the log and the clients until both streams end;
+    `tick()`, if given, runs every HEALTH_WATCH_EVERY seconds meanwhile."""
     import select
 
     from dockyard.runtime.jsonlog import Writer
@@ -431,8 +467,19 @@ def _pump(out_r: int, err_r: int, log_fd, attach) -> None:
     if hub is not None:
         hub.start(poller)
     open_fds = set(writers)
+    timeout = None
+    if tick is not None:
+        from time import monotonic
+
+        due = monotonic() + HEALTH_WATCH_EVERY
     while open_fds:
-        for fd, ev in poller.poll():
+        if tick is not None:
+            now = monotonic()
+            if now >= due:
+                tick()
+                due = now + HEALTH_WATCH_EVERY
+            timeout = (due - now) * 1000 + 1
+        for fd, ev in poller.poll(timeout):
             if fd not in open_fds:
                 if hub is not None:
                     hub.handle(fd, ev)
