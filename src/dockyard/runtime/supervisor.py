@@ -212,7 +212,7 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
     opened = []
 
     def meanwhile() -> None:
-        from dockyard.runtime import attachio, jsonlog  # noqa: F401
+        from dockyard.runtime import attachio, jsonlog, pump  # noqa: F401
 
         if wants_store:
             opened.append(_open_store(plan))
@@ -264,10 +264,11 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
         meanwhile()
     store = opened[0] if opened else None
     from dockyard.runtime import attachio
+    from dockyard.runtime import pump as P
 
     listener = attachio.try_listen(plan.state_dir, plan.cid)
     stdin_w = io.stdin_w if io is not None else -1
-    started = _now_ns() if plan.health else 0  # (the record says about the same)
+    started = P.now_ns() if plan.health else 0  # (the record says about the same)
     if detached:  # shed the client's memory
         _exec_slim(plan, init.pid, out_r, err_r, listener, stdin_w, started)
     hub = attachio.Hub(plan.tty, stdin_w, listener, plan.detach_keys, plan.state_dir, plan.cid)
@@ -275,9 +276,9 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
         client_in = attach[0] if plan.tty else -1
         hub.add(attachio.Client(client_in, attach[1], attach[2], plan.result_w,
                                 plan.detach_keys or attachio.DEFAULT_DETACH_KEYS, plan.tty))  # fmt: skip
-    tick = _health_watch(plan.root, plan.state_dir, plan.cid, plan.container_dir, init.pid,
+    tick = P.health_watch(plan.root, plan.state_dir, plan.cid, plan.container_dir, init.pid,
                          started)  # fmt: skip
-    code = _pump_and_reap(plan.log_path, out_r, err_r, init.pid, hub, tick)
+    code = P.pump_and_reap(plan.log_path, out_r, err_r, init.pid, hub, tick)
     try:
         oom = plan.driver.oom_kills(plan.cgroup) > 0
     except Exception:
@@ -354,44 +355,6 @@ class _Finisher:
             pass
 
 
-def _now_ns() -> int:
-    import time
-
-    return time.time_ns()
-
-
-def _health_watch(root: str, state_dir: str, cid: str, container_dir: str, pid: int,
-                  started_ns: int):  # fmt: skip
-    """The pump's periodic work while the container runs: its health monitor started again
-    when it died (`healthmonitor.repair`); None without a health check (`started_ns` 0)."""
-    if not started_ns:
-        return None
-
-    def tick() -> None:
-        from dockyard.config import Config
-        from dockyard.runtime import healthmonitor
-
-        try:
-            healthmonitor.repair(Config(root=root, state_dir=state_dir), cid, container_dir,
-                                 pid, started_ns)  # fmt: skip
-        except Exception:
-            pass  # the next command that looks at the container tries too (`ensure`)
-
-    return tick
-
-
-def _pump_and_reap(log_path: str, out_r: int, err_r: int, pid: int, attach, tick=None) -> int:
-    from dockyard.runtime.jsonlog import open_log
-
-    log = open_log(log_path)  # None: --log-driver none; rotates with --log-opt max-size
-    _pump(out_r, err_r, log, attach, tick)
-    if log is not None:
-        log.close()
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    return 128 - code if code < 0 else code
-
-
 def _python(module: str, *args: str) -> None:
     """Exec a fresh interpreter (-S: no site, only the stdlib and our own package)."""
     import sys
@@ -433,8 +396,10 @@ def slim_main(argv: list[str]) -> int:
 
         listener = attachio.adopt(lfd) if lfd >= 0 else None
         hub = attachio.Hub(tty_s == "1", stdin_w, listener, bytes.fromhex(keys), state_dir, cid)
-        tick = _health_watch(root, state_dir, cid, cdir, int(pid), int(health_s))
-        code = _pump_and_reap(log_path, out_fd, err_fd, int(pid), hub, tick)
+        from dockyard.runtime import pump as P
+
+        tick = P.health_watch(root, state_dir, cid, cdir, int(pid), int(health_s))
+        code = P.pump_and_reap(log_path, out_fd, err_fd, int(pid), hub, tick)
         try:
             from dockyard.linux.cgroups import detect
 
@@ -446,64 +411,6 @@ def slim_main(argv: list[str]) -> int:
         _note_in(cdir, e)
         return 1
     return 0
-
-
-HEALTH_WATCH_EVERY = 2.0  # seconds between `tick`s: a killed health monitor's longest gap
-
-
-def _pump(out_r: int, err_r: int, log_fd, attach, tick=None) -> None:
-    """Copy the container's output to the log and the clients until both streams end;
-    `tick()`, if given, runs every HEALTH_WATCH_EVERY seconds meanwhile."""
-    import select
-
-    from dockyard.runtime.jsonlog import Writer
-
-    writers = {out_r: Writer(log_fd, "stdout"), err_r: Writer(log_fd, "stderr")}
-    writers.pop(-1, None)  # a tty: one stream, logged as stdout
-    hub = attach  # the clients (runtime.attachio.Hub), or None
-    poller = select.poll()
-    for fd in writers:
-        poller.register(fd, select.POLLIN)
-    if hub is not None:
-        hub.start(poller)
-    open_fds = set(writers)
-    timeout = None
-    if tick is not None:
-        from time import monotonic
-
-        due = monotonic() + HEALTH_WATCH_EVERY
-    while open_fds:
-        if tick is not None:
-            now = monotonic()
-            if now >= due:
-                tick()
-                due = now + HEALTH_WATCH_EVERY
-            timeout = (due - now) * 1000 + 1
-        for fd, ev in poller.poll(timeout):
-            if fd not in open_fds:
-                if hub is not None:
-                    hub.handle(fd, ev)
-                continue
-            if ev & select.POLLOUT and hub is not None:
-                hub.handle(fd, ev)  # the pty master takes the clients' input
-                if not ev & (select.POLLIN | select.POLLHUP | select.POLLERR):
-                    continue
-            try:
-                data = os.read(fd, 65536)
-            except BlockingIOError:
-                continue
-            except OSError:  # EIO: the pty's last slave was closed
-                data = b""
-            if not data:
-                poller.unregister(fd)
-                open_fds.discard(fd)
-                writers[fd].close()
-                if hub is None or not hub.owns(fd):
-                    os.close(fd)
-                continue
-            writers[fd].feed(data)
-            if hub is not None:
-                hub.output(data, fd == err_r)  # a client that went away is dropped
 
 
 def _set_rlimits(rlimits):
