@@ -33,6 +33,23 @@ def detect():
         return None  # detected again when needed
 
 
+def cgroup_ahead(driver, early) -> str:
+    """With an init cloned early (cgroup v1), its cgroup too, under a name of this process
+    (`cgroupahead`); "" otherwise."""
+    if early is None or driver is None:
+        return ""
+    from dockyard.runtime import cgroupahead
+
+    return cgroupahead.make(driver)
+
+
+def drop_cgroup(driver, pending: str) -> None:
+    if pending:
+        from dockyard.runtime import cgroupahead
+
+        cgroupahead.drop(driver, pending)
+
+
 def complete(plan, driver):
     """`plan` (a supervisor `Plan` without `init`) with the init's config (its cgroup is
     made later) and the cgroup driver."""
@@ -55,11 +72,12 @@ def takes_early(cfg, early, plan, make_cgroup: bool) -> bool:
     return not make_cgroup or plan.driver.version == 1
 
 
-def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None):
+def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None, pending: str = ""):
     """Make the container's cgroup and start its init in it. With an init cloned early
-    (cgroup v1), the cgroup is made while the init assembles its root filesystem; the init
-    joins it (writes "0" to each hierarchy's `tasks`) before pivot_root. `meanwhile()`, if
-    given, runs in that wait too (not called on the other paths)."""
+    (cgroup v1), the cgroup is made while the init assembles its root filesystem — or, made
+    ahead (`pending`, consumed here), only renamed; the init joins it (writes "0" to each
+    hierarchy's `tasks`) before pivot_root. `meanwhile()`, if given, runs in that wait too
+    (not called on the other paths)."""
     from dockyard.linux import init as I
     from dockyard.runtime import launch
 
@@ -67,7 +85,13 @@ def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None):
     if takes_early(cfg, early, plan, True):
         early.send(cfg.replace(rlimits=tuple(plan.rlimits)), late_cgroup=True)
         try:
-            join, _ = launch.prepare_cgroup(driver, plan.cid, plan.spec)
+            if pending:
+                from dockyard.runtime import cgroupahead
+
+                final = launch.cgroup_name(plan.cid)
+                join = cgroupahead.take(driver, pending, final, launch.resources(plan.spec))
+            else:
+                join, _ = launch.prepare_cgroup(driver, plan.cid, plan.spec)
         except BaseException:
             early.kill()
             raise
@@ -77,6 +101,7 @@ def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None):
         return early.ready()
     if early is not None:
         early.discard()
+    drop_cgroup(driver, pending)
     join, cg_fd = launch.prepare_cgroup(driver, plan.cid, plan.spec)
     try:
         return I.spawn(cfg.replace(cgroup_join=join, cgroup_fd=cg_fd), sc)

@@ -65,6 +65,7 @@ def supervise_planned(plan_r: int, keep: set[int]) -> None:
 
         early = initstart.clone_early(sc)
         driver = initstart.detect()
+        pending = initstart.cgroup_ahead(driver, early)
         chunks = []
         while True:
             b = os.read(plan_r, 65536)
@@ -73,6 +74,7 @@ def supervise_planned(plan_r: int, keep: set[int]) -> None:
             chunks.append(b)
         os.close(plan_r)
         if not chunks:
+            initstart.drop_cgroup(driver, pending)
             os._exit(0)
         from dockyard.runtime import handoff
 
@@ -80,7 +82,7 @@ def supervise_planned(plan_r: int, keep: set[int]) -> None:
     except BaseException:
         os._exit(code)
     try:
-        _run(plan, sc, early, driver)
+        _run(plan, sc, early, driver, pending)
         code = 0
     except BaseException as e:
         _say(plan.status_w, f"E125:{type(e).__name__}: {e}")
@@ -155,14 +157,20 @@ def _keep_only(keep: set[int]) -> None:
                 pass
 
 
-def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
+def _run(plan: Plan, sc=None, early=None, driver=None, pending: str = "") -> None:
     import _signal as signal  # the C module: `signal` imports enum
 
     from dockyard.runtime import initstart
 
     make_cgroup = plan.init is None
     if make_cgroup:
-        plan = initstart.complete(plan, driver)
+        try:
+            plan = initstart.complete(plan, driver)
+        except BaseException:
+            initstart.drop_cgroup(driver, pending)
+            raise
+    else:
+        initstart.drop_cgroup(driver, pending)
 
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     attach = plan.attach
@@ -228,7 +236,8 @@ def _run(plan: Plan, sc=None, early=None, driver=None) -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         if make_cgroup:
-            init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile)
+            init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile, pending)
+            pending = ""
         else:
             init = initstart.spawn(cfg, sc, early, plan.rlimits)
     except BaseException as e:

@@ -99,6 +99,18 @@ class CgroupDriver:
         """Signal every process in the cgroup, including ones forked meanwhile."""
         raise NotImplementedError
 
+    def children(self, name: str) -> list[str]:
+        """The names of the cgroups right under `name` ([] when it does not exist)."""
+        try:
+            return [e.name for e in os.scandir(self._dirs(name)[0]) if e.is_dir()]
+        except FileNotFoundError:
+            return []
+
+    def rename(self, old: str, new: str) -> None:
+        """Give the cgroup `old` the name `new` (same parent) in every hierarchy."""
+        for a, b in zip(self._dirs(old), self._dirs(new), strict=True):
+            os.rename(a, b)
+
     def remove(self, name: str, timeout: float = 5.0) -> None:
         """Kill what is left and rmdir, retrying while tasks exit. No error if already gone.
 

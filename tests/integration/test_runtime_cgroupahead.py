@@ -1,0 +1,95 @@
+"""A supervisor forked ahead makes its container's cgroup before the container exists
+(`runtime.cgroupahead`): renamed to the container's once the plan comes, removed when no
+plan comes, swept when its supervisor died. Real cgroups, as root."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from cgroup_cli_support import cli_with_busybox
+
+from dockyard.linux.cgroups import detect
+from dockyard.linux.cgroups.base import DEFAULT_DEVICE_RULES, Resources
+from dockyard.runtime import cgroupahead
+
+
+@pytest.fixture
+def driver():
+    d = detect()
+    if d.version != 1:
+        pytest.skip("cgroups made ahead serve the v1 start path (clone_early)")
+    return d
+
+
+def _pending(driver) -> list[str]:
+    return [n for n in driver.children("dockyard") if n.startswith(".pending-")]
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_a_dead_supervisors_cgroup_is_swept_and_ours_made(driver):
+    stale = f"dockyard/.pending-{_dead_pid()}-1"
+    driver.create(stale)
+    ours = cgroupahead.make(driver)
+    try:
+        assert ours == f"dockyard/.pending-{os.getpid()}-" + ours.rsplit("-", 1)[1]
+        assert not driver.exists(stale)
+        assert driver.exists(ours)
+        devices = driver._dir("devices", ours) if "devices" in driver.mounts else ""
+        if devices:
+            with open(os.path.join(devices, "devices.list")) as f:
+                assert "c 1:3 rwm" in f.read().split("\n")  # /dev/null, not everything
+    finally:
+        cgroupahead.drop(driver, ours)
+    assert not driver.exists(ours)
+
+
+def test_take_renames_it_and_sets_the_spec(driver):
+    ours = cgroupahead.make(driver)
+    final = f"dockyard/test-ahead-{os.getpid()}"
+    try:
+        join = cgroupahead.take(
+            driver, ours, final, Resources(pids_limit=42, devices=DEFAULT_DEVICE_RULES)
+        )
+        assert not driver.exists(ours) and driver.exists(final)
+        assert all(p.endswith("/tasks") and final in p for p in join)
+        if "pids" in driver.mounts:
+            with open(os.path.join(driver._dir("pids", final), "pids.max")) as f:
+                assert f.read().strip() == "42"
+    finally:
+        driver.remove(final)
+
+
+def test_take_for_a_privileged_container_allows_every_device(driver):
+    if "devices" not in driver.mounts:
+        pytest.skip("no devices controller")
+    ours = cgroupahead.make(driver)
+    final = f"dockyard/test-ahead-priv-{os.getpid()}"
+    try:
+        cgroupahead.take(driver, ours, final, Resources(devices=None))
+        with open(os.path.join(driver._dir("devices", final), "devices.list")) as f:
+            assert f.read().strip() == "a *:* rwm"
+    finally:
+        driver.remove(final)
+
+
+@pytest.fixture
+def d(dy, busybox_tar):
+    yield from cli_with_busybox(dy, busybox_tar)
+
+
+def test_runs_that_start_or_never_start_leave_no_pending_cgroup(d, driver):
+    before = set(_pending(driver))
+    assert d("run", "--rm", "busybox", "true").returncode == 0
+    d("run", "--no-such-flag", "busybox", "true", check=False)  # no plan comes
+    d("run", "--rm", "no-such-image-here", "true", check=False)
+    deadline = time.time() + 5
+    while set(_pending(driver)) - before and time.time() < deadline:
+        time.sleep(0.02)
+    assert set(_pending(driver)) - before == set()
