@@ -74,28 +74,36 @@ def takes_early(cfg, early, plan, make_cgroup: bool) -> bool:
 
 def spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile=None, pending: str = ""):
     """Make the container's cgroup and start its init in it. With an init cloned early
-    (cgroup v1), the cgroup is made while the init assembles its root filesystem — or, made
-    ahead (`pending`, consumed here), only renamed; the init joins it (writes "0" to each
-    hierarchy's `tasks`) before pivot_root. `meanwhile()`, if given, runs in that wait too
-    (not called on the other paths)."""
+    (cgroup v1): the cgroup made ahead (`pending`, consumed here) is only renamed, before
+    the init gets its config; else it is made while the init assembles its root filesystem.
+    The init joins it (writes "0" to each hierarchy's `tasks`) before pivot_root.
+    `meanwhile()`, if given, runs while the init sets up (not called on the other paths)."""
     from dockyard.linux import init as I
     from dockyard.runtime import launch
 
     driver = plan.driver
     if takes_early(cfg, early, plan, True):
-        early.send(cfg.replace(rlimits=tuple(plan.rlimits)), late_cgroup=True)
-        try:
-            if pending:
-                from dockyard.runtime import cgroupahead
+        cfg = cfg.replace(rlimits=tuple(plan.rlimits))
+        if pending:
+            from dockyard.runtime import cgroupahead
 
-                final = launch.cgroup_name(plan.cid)
-                join = cgroupahead.take(driver, pending, final, launch.resources(plan.spec))
-            else:
+            try:
+                join = cgroupahead.take(driver, pending, launch.cgroup_name(plan.cid),
+                                        launch.resources(plan.spec))  # fmt: skip
+            except BaseException:
+                early.discard()
+                raise
+            # all at once: the init needs nothing more from here (this process, left to
+            # run beside it, would only share its core)
+            early.send(cfg.replace(cgroup_join=join))
+        else:
+            early.send(cfg, late_cgroup=True)
+            try:
                 join, _ = launch.prepare_cgroup(driver, plan.cid, plan.spec)
-        except BaseException:
-            early.kill()
-            raise
-        early.send_cgroup(join)
+            except BaseException:
+                early.kill()
+                raise
+            early.send_cgroup(join)
         if meanwhile is not None:
             meanwhile()
         return early.ready()
