@@ -416,9 +416,9 @@ def test_seccomp_options_and_capabilities(svc, tmp_path):
 
 
 def test_container_and_snapshot_dirs_spread_over_the_disk(svc, data_root):
-    """The parents of containers' and snapshots' dirs carry ext4's top-dir flag, so a new
-    container's files land in a block group without the inodes just freed by the last
-    removal (creating files there scans past each of them for 30 s)."""
+    """The parents of containers', snapshots' and ingests' dirs carry ext4's top-dir flag, so
+    a new container's (or blob's) files land in a block group without the inodes just freed
+    by the last removal (creating files there scans past each of them for 30 s)."""
     import fcntl
     import sys
 
@@ -429,7 +429,8 @@ def test_container_and_snapshot_dirs_spread_over_the_disk(svc, data_root):
         mounts = [ln.split()[1:3] for ln in f]
     fs = max((m for m in mounts if (parent + "/").startswith(m[0].rstrip("/") + "/")),
              key=lambda m: len(m[0]))[1]  # fmt: skip
-    for d in (data_root.containers_dir, data_root.snapshots_dir):
+    for d in (data_root.containers_dir, data_root.snapshots_dir,
+              os.path.join(data_root.content_dir, "ingest")):  # fmt: skip
         fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
         try:
             flags = int.from_bytes(fcntl.ioctl(fd, 0x80086601, b"\0" * 8)[:4], sys.byteorder)

@@ -23,6 +23,13 @@ def lock(path: str, ref: str) -> int:
     between our open and our flock; we then hold a lock on an unlinked file and start over.
     """
     lock_path = os.path.join(path, LOCK)
+    top = os.path.dirname(path)
+    if not os.path.isdir(top):
+        from dockyard.topdir import make_top_dir
+
+        # each ingest dir (and the blob file made in it) lands away from freed inodes
+        make_dirs(os.path.dirname(top))
+        make_top_dir(top, 0o700)
     for _ in range(_LOCK_ATTEMPTS):
         try:
             make_dirs(path)
