@@ -237,7 +237,6 @@ def _run(plan: Plan, sc=None, early=None, driver=None, pending: str = "") -> Non
     try:
         if make_cgroup:
             init = initstart.spawn_into_new_cgroup(cfg, sc, early, plan, meanwhile, pending)
-            pending = ""
         else:
             init = initstart.spawn(cfg, sc, early, plan.rlimits)
     except BaseException as e:
