@@ -24,6 +24,7 @@ LAYERS = {
     "treesize": 0,
     "topdir": 0,
     "cdata": 0,
+    "rmtree": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

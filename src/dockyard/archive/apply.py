@@ -187,11 +187,10 @@ class _Applier:
             return make()
 
     def _remove_tree(self, pfd: int, name: str) -> None:
-        import shutil
+        from dockyard.rmtree import remove_at
 
         self.root.invalidate()
-        # rmtree with dir_fd works on fds throughout and never follows symlinks
-        shutil.rmtree(name, dir_fd=pfd)
+        remove_at(pfd, name)  # on fds throughout, never following a symlink
 
     def _remove(self, pfd: int, name: str) -> None:
         try:

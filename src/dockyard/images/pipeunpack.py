@@ -145,11 +145,11 @@ class BackgroundApply:
         return move
 
     def discard(self) -> None:
-        import shutil
+        from dockyard.rmtree import quietly
 
         self.pipe.close()
         self._thread.join()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        quietly(self.dir)
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
@@ -187,8 +187,9 @@ def _lock(path: str, blocking: bool) -> int:
 
 def sweep_stale(tmp_root: str, now: float | None = None) -> None:
     """Remove private dirs of imports that died (nobody holds their lock any more)."""
-    import shutil
     import time
+
+    from dockyard.rmtree import quietly
 
     now = time.time() if now is None else now
     try:
@@ -207,6 +208,6 @@ def sweep_stale(tmp_root: str, now: float | None = None) -> None:
         if fd < 0:
             continue  # a live import
         try:
-            shutil.rmtree(entry.path, ignore_errors=True)
+            quietly(entry.path)
         finally:
             os.close(fd)

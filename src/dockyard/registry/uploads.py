@@ -196,6 +196,6 @@ def _mtime(path: str) -> float:
 
 
 def _remove_tree(path: str) -> None:
-    import shutil
+    from dockyard.rmtree import quietly
 
-    shutil.rmtree(path, ignore_errors=True)
+    quietly(path)

@@ -26,9 +26,9 @@ def remove_dir(path: str) -> None:
     left = mounted_under(path)
     if left:
         raise FailedPrecondition(f"refusing to remove {path}: still mounted: {left[0]}")
-    import shutil
+    from dockyard.rmtree import quietly
 
-    shutil.rmtree(path, ignore_errors=True)
+    quietly(path)
 
 
 def remove_cgroup(driver, name: str) -> None:

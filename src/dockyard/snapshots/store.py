@@ -285,11 +285,7 @@ def _refuse_mounted(path: str) -> None:
 
 
 def _remove_tree(path: str) -> None:
-    import shutil
+    from dockyard.rmtree import remove_tree
 
     _refuse_mounted(path)
-    try:
-        # rmtree works on directory fds and never follows a symlink inside the tree.
-        shutil.rmtree(path)
-    except FileNotFoundError:
-        pass
+    remove_tree(path)  # on directory fds, never following a symlink inside the tree

@@ -268,9 +268,9 @@ def run(cli: Cli, opts: Values, args: list[str]) -> int:
             svc.close()
     finally:
         if cleanup:
-            import shutil
+            from dockyard.rmtree import quietly
 
-            shutil.rmtree(cleanup, ignore_errors=True)
+            quietly(cleanup)
     if opts.iidfile:
         tmp = f"{opts.iidfile}.tmp-{os.getpid()}"
         with open(tmp, "w") as f:
