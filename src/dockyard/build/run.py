@@ -71,31 +71,10 @@ def default_caps() -> frozenset[int]:
 
 
 def seccomp_bpf(root: str, caps: frozenset[int]) -> bytes | None:
-    """Docker's default profile for `caps`, compiled once: a small index keyed by the
-    capabilities, kernel and machine names the cached program, so a build does not
-    rebuild the profile to find it."""
-    from dockyard.linux import caps as C
+    """Docker's default profile for `caps`, compiled once (`cache.default_program`)."""
     from dockyard.linux.seccomp import cache
 
-    index = os.path.join(root, "seccomp", "build-index", cache.index_key(C.mask(caps)))
-    try:
-        with open(index) as f:
-            data = cache.read(f.read(4096))
-        if data is not None:
-            return data
-    except OSError:
-        pass
-    from dockyard.linux.seccomp import profile
-    from dockyard.linux.seccomp.default import default_profile
-
-    resolved = profile.resolve(default_profile(), C.names(caps))
-    path, data = cache.get_or_compile(os.path.join(root, "seccomp"), resolved)
-    os.makedirs(os.path.dirname(index), 0o700, exist_ok=True)
-    tmp = f"{index}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(path)
-    os.rename(tmp, index)
-    return data
+    return cache.default_program(os.path.join(root, "seccomp"), caps)[1]
 
 
 def run_step(

@@ -12,48 +12,25 @@ from dockyard.errors import InvalidArgument
 
 
 def seccomp_path(root: str, spec) -> str:
-    from dockyard.linux import caps as C
     from dockyard.linux.seccomp import cache
 
-    index = ""
     if spec.seccomp == "default":
-        key = cache.index_key(C.mask(frozenset(spec.caps)))
-        index = os.path.join(root, "seccomp", "default-index", key)
-        try:
-            with open(index) as f:
-                path = f.read(4096)
-            if os.path.exists(path):
-                return path
-        except OSError:
-            pass
-    path = _compile(root, spec)
-    if index:
-        os.makedirs(os.path.dirname(index), 0o700, exist_ok=True)
-        tmp = f"{index}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(path)
-        os.rename(tmp, index)
-    return path
+        return cache.default_program(os.path.join(root, "seccomp"), frozenset(spec.caps))[0]
+    return _compile(root, spec)
 
 
 def _compile(root: str, spec) -> str:
+    """A profile from a file (`--security-opt seccomp=FILE`), compiled and cached."""
     from dockyard.linux import caps as C
     from dockyard.linux.seccomp import cache, profile
+    from dockyard.linux.seccomp.dockerjson import MAX_PROFILE, parse
 
-    if spec.seccomp == "default":
-        from dockyard.linux.seccomp.default import default_profile
-
-        prof = default_profile()
-    else:
-        from dockyard.linux.seccomp.dockerjson import MAX_PROFILE, parse
-
-        try:
-            with open(spec.seccomp, "rb") as f:
-                data = f.read(MAX_PROFILE + 1)
-        except OSError as e:
-            raise InvalidArgument(f"opening seccomp profile ({spec.seccomp}) failed: {e}")
-        prof = parse(data)
-    resolved = profile.resolve(prof, C.names(frozenset(spec.caps)))
+    try:
+        with open(spec.seccomp, "rb") as f:
+            data = f.read(MAX_PROFILE + 1)
+    except OSError as e:
+        raise InvalidArgument(f"opening seccomp profile ({spec.seccomp}) failed: {e}")
+    resolved = profile.resolve(parse(data), C.names(frozenset(spec.caps)))
     path, _ = cache.get_or_compile(os.path.join(root, "seccomp"), resolved)
     return path
 

@@ -24,11 +24,30 @@ def path_for(cache_dir: str, digest: str, version: str | None = None) -> str:
     return os.path.join(cache_dir, f"bpfgen-{GENERATOR}-libseccomp-{version}", digest + ".bpf")
 
 
-def index_key(caps_mask: int) -> str:
-    """The name under which the start and build paths index the default profile's cached
-    program for a capability set: what that program depends on besides the profile."""
+def default_program(cache_dir: str, caps: "frozenset[int]") -> tuple[str, bytes]:
+    """(cache path, BPF bytes) of Docker's default profile for a container holding `caps`,
+    compiled on first use. A small index, keyed by what the program depends on besides the
+    profile (capabilities, kernel, machine, generator), names the cached program: neither a
+    start nor a build step has to build the profile to find it."""
+    from dockyard.linux import caps as C
+
     u = os.uname()
-    return f"{GENERATOR}-{caps_mask:x}-{u.release}-{u.machine}"
+    key = f"{GENERATOR}-{C.mask(caps):x}-{u.release}-{u.machine}"
+    index = os.path.join(cache_dir, "default-index", key)
+    try:
+        with open(index) as f:
+            path = f.read(4096)
+        data = read(path)
+        if data is not None:
+            return path, data
+    except OSError:
+        pass
+    from dockyard.linux.seccomp import profile
+    from dockyard.linux.seccomp.default import default_profile
+
+    path, data = get_or_compile(cache_dir, profile.resolve(default_profile(), C.names(caps)))
+    _store(index, path.encode())
+    return path, data
 
 
 def read(path: str) -> bytes | None:
@@ -57,6 +76,7 @@ def get_or_compile(cache_dir: str, resolved: "Resolved") -> tuple[str, bytes]:
 
 
 def _store(path: str, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all (temp name, fsync, rename)."""
     d = os.path.dirname(path)
     os.makedirs(d, mode=0o700, exist_ok=True)
     tmp = f"{path}.tmp-{os.getpid()}"
