@@ -5,12 +5,6 @@ attached clients until both streams end, the init reaped, and meanwhile the peri
 import os
 
 
-def now_ns() -> int:
-    import time
-
-    return time.time_ns()
-
-
 def health_watch(root: str, state_dir: str, cid: str, container_dir: str, pid: int,
                  started_ns: int):  # fmt: skip
     """The pump's periodic work while the container runs: its health monitor started again

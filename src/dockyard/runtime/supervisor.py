@@ -23,6 +23,7 @@ start time>` once the init is ready at the barrier, then `X` once it has exec'd,
 """
 
 import os
+from time import time_ns
 
 from dockyard.runtime.exitfile import proc_start_time, write_exit
 from dockyard.runtime.plan import Plan
@@ -276,7 +277,7 @@ def _run(plan: Plan, sc=None, early=None, driver=None, pending: str = "") -> Non
 
     listener = attachio.try_listen(plan.state_dir, plan.cid)
     stdin_w = io.stdin_w if io is not None else -1
-    started = P.now_ns() if plan.health else 0  # (the record says about the same)
+    started = time_ns() if plan.health else 0  # (the record says about the same)
     if detached:  # shed the client's memory
         _exec_slim(plan, init.pid, out_r, err_r, listener, stdin_w, started)
     hub = attachio.Hub(plan.tty, stdin_w, listener, plan.detach_keys, plan.state_dir, plan.cid)
@@ -498,9 +499,7 @@ def _finish(container_dir: str, root: str, state_dir: str, cid: str, code: int, 
 
     `ack_r` (`Plan.client_removes`): the client removes the record and says "D" there; this
     process then only tidies (cgroup, directory). End-of-file instead: it removes it here."""
-    import time
-
-    finished = time.time_ns()
+    finished = time_ns()
     me = os.getpid()
     write_exit(container_dir, me, proc_start_time(me), code, oom, finished)
     # the result first: an attached client exits now; the teardown follows
