@@ -128,3 +128,17 @@ class FileServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def step_cgroups() -> set[str]:
+    """The names of the RUN step cgroups on this host, in every hierarchy."""
+    from dockyard.build.run import CGROUP_PARENT
+    from dockyard.linux.cgroups import detect
+
+    names = set()
+    for d in detect()._dirs(CGROUP_PARENT):
+        try:
+            names.update(e.name for e in os.scandir(d) if e.is_dir())
+        except FileNotFoundError:
+            pass
+    return names

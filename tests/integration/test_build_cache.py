@@ -5,7 +5,7 @@ import json
 import os
 
 import pytest
-from build_support import BuildCli
+from build_support import busybox_cli
 
 DOCKERFILE = """FROM busybox
 ARG FLAVOR=plain
@@ -20,9 +20,7 @@ CMD ["sh"]
 
 @pytest.fixture
 def cli(tmp_path, busybox_tar):
-    c = BuildCli(tmp_path)
-    c("import", str(busybox_tar), "busybox")
-    return c
+    return busybox_cli(tmp_path, busybox_tar)
 
 
 @pytest.fixture

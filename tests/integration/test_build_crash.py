@@ -10,6 +10,7 @@ import subprocess
 import time
 
 import pytest
+from build_support import step_cgroups as all_step_cgroups
 from crash_support import check_consistent, sha256_file
 
 from dockyard.build.merged import MergedView
@@ -30,19 +31,6 @@ RUN cat /app/a.bin /app/b.bin | wc -c > /app/total
 """
 
 
-def _step_cgroups() -> set[str]:
-    from dockyard.build.run import CGROUP_PARENT
-    from dockyard.linux.cgroups import detect
-
-    names = set()
-    for d in detect()._dirs(CGROUP_PARENT):
-        try:
-            names.update(e.name for e in os.scandir(d) if e.is_dir())
-        except FileNotFoundError:
-            pass
-    return names
-
-
 @pytest.fixture
 def step_cgroups():
     """The RUN step cgroups our killed builds left behind (a builder killed during a step
@@ -52,10 +40,10 @@ def step_cgroups():
     from dockyard.build.stalecgroups import sweep
     from dockyard.linux.cgroups import detect
 
-    before = _step_cgroups()
+    before = all_step_cgroups()
     yield
     sweep(detect(), CGROUP_PARENT)
-    assert _step_cgroups() - before == set()
+    assert all_step_cgroups() - before == set()
 
 
 def _build_killed(dy, ctx: str, rng: random.Random) -> None:
@@ -115,22 +103,22 @@ def test_the_cgroup_of_a_step_killed_with_its_builder_goes_at_the_next_step(
     slow = tmp_path / "slow"
     slow.mkdir()
     (slow / "Dockerfile").write_text("FROM crash/base:1\nRUN sleep 60\n")
-    before = _step_cgroups()
+    before = all_step_cgroups()
     p = subprocess.Popen(dy.argv("build", "-q", str(slow)), env=dy.env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while not _step_cgroups() - before and time.monotonic() < deadline:
+        while not all_step_cgroups() - before and time.monotonic() < deadline:
             time.sleep(0.02)
-        left = _step_cgroups() - before
+        left = all_step_cgroups() - before
         assert left, "the RUN step never started"
     finally:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
-    assert left <= _step_cgroups()  # the killed builder could not remove it
+    assert left <= all_step_cgroups()  # the killed builder could not remove it
     quick = tmp_path / "quick"
     quick.mkdir()
     (quick / "Dockerfile").write_text("FROM crash/base:1\nRUN echo next\n")
     dy("build", "-q", str(quick))
-    assert not left & _step_cgroups()  # the next step swept it
+    assert not left & all_step_cgroups()  # the next step swept it

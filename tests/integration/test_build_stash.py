@@ -4,7 +4,7 @@ the new content after a change, in files and in copied dirs — and none is left
 import os
 
 import pytest
-from build_support import BuildCli, read_file
+from build_support import busybox_cli, read_file, step_cgroups
 
 DOCKERFILE = """FROM busybox
 WORKDIR /app
@@ -17,9 +17,7 @@ SIZE = (2 << 20) + 77
 
 @pytest.fixture
 def cli(tmp_path, busybox_tar):
-    c = BuildCli(tmp_path)
-    c("import", str(busybox_tar), "busybox")
-    return c
+    return busybox_cli(tmp_path, busybox_tar)
 
 
 @pytest.fixture
@@ -52,19 +50,6 @@ def test_large_copied_files_arrive_whole_and_changes_reach_the_image(cli, ctx, t
     assert read_file(view, "/app/tree/inner.bin") == (ctx / "tree" / "inner.bin").read_bytes()
     assert read_file(view, "/app/size").strip() == str(2 * SIZE + 1).encode()
     assert leftovers(tmp_path) == []
-
-
-def step_cgroups() -> set[str]:
-    from dockyard.build.run import CGROUP_PARENT
-    from dockyard.linux.cgroups import detect
-
-    names = set()
-    for d in detect()._dirs(CGROUP_PARENT):
-        try:
-            names.update(e.name for e in os.scandir(d) if e.is_dir())
-        except FileNotFoundError:
-            pass
-    return names
 
 
 def test_a_rehashed_but_unchanged_file_keeps_the_cache_and_leaves_nothing(cli, ctx, tmp_path):
