@@ -58,3 +58,16 @@ def test_a_forced_flush_syncs_even_with_nothing_held(tmp_path, monkeypatch):
     )
     durability.Records().flush(Stores(log, tmp_path), FakeCache(log), force=True)
     assert [e[0] for e in log] == ["sync", "rows"]
+
+
+def test_marked_results_are_written_without_a_flush(tmp_path, monkeypatch):
+    # the data root is marked (content.lateflush): the caller's late flush covers them
+    log = []
+    monkeypatch.setattr(
+        "dockyard.content.durable.sync_paths", lambda *paths: log.append(("sync", paths))
+    )
+    rec = durability.Records(marked=True)
+    rec.add_layer("k1", "slot", Layer("sha256:d", "sha256:d", 10, 20, "sha256:c"), "{}", "RUN x")
+    rec.flush(Stores(log, tmp_path), FakeCache(log))
+    assert "sync" not in [e[0] for e in log]
+    assert log[-1] == ("rows", ["k1"])

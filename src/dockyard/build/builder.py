@@ -54,7 +54,7 @@ class Builder:
         # records passed in, the caller flushes them (just before it records the image)
         self.records = records if records is not None else Records()
         self._flush_at_end = records is None
-        self.children: list = []  # layers.BlobJobs still flushing, reaped at the end
+        self.children: list = []  # layers.BlobJobs, reaped at the end
         # () -> (stores, cache, resolve_base) opened afresh: what a forked stage builder
         # uses instead of the parent's sqlite connections; None builds stages one by one
         self.reopen = reopen

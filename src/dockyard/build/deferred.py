@@ -44,7 +44,7 @@ def settle(builder, state) -> None:
     if p is None:
         return
     state.pending = None
-    builder.children.append(p.job)  # reaped at the end of the build, its flush done
+    builder.children.append(p.job)  # reaped at the end of the build
     try:
         digest, size, tree = p.job.wait()
         layer = layers.finish(builder.stores, builder.lease, p.parent_chain, p.layer_dir,

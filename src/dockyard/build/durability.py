@@ -9,6 +9,10 @@ writes them after that one syncfs — at the end of the build, by the service ju
 records the image, or when the build fails (so the steps that succeeded stay cached).
 
 Until then a later step of the same build finds them here (`get`), as if they were stored.
+
+When the caller has marked the data root (`content.lateflush.mark`, before the build wrote
+anything), the rows need no flush ahead of them: the mark stands for it until the
+caller's late flush, and a power cut in between is found and repaired (images.recovery).
 """
 
 from dockyard.build.cachedb import CacheEntry
@@ -17,7 +21,8 @@ from dockyard.build.cachedb import CacheEntry
 class Records:
     """Step results of one build (or one forked stage builder) not yet written."""
 
-    def __init__(self):
+    def __init__(self, marked: bool = False):
+        self.marked = marked  # the data root is marked: rows go in without a flush first
         self._layers: list[tuple] = []  # (blob digest, chain) to root in the build cache
         self._puts: dict[str, tuple] = {}  # key -> BuildCacheDB.put arguments
 
@@ -39,14 +44,17 @@ class Records:
         return CacheEntry(a[0], a[2], a[3], a[4], a[5], a[6], time.time())
 
     def flush(self, stores, cache, force: bool = False) -> None:
-        """One flush of the stores' filesystems, then the held rows (in that order).
-        Nothing held: no flush, unless `force` (the caller wrote something unflushed)."""
+        """One flush of the stores' filesystems (none when `marked`), then the held rows (in
+        that order). Nothing held: no flush, unless `force` (the caller wrote something
+        unflushed)."""
         if not self._puts and not self._layers and not force:
             return
         from dockyard.build.cacheroots import add_root
-        from dockyard.content.durable import sync_paths
 
-        sync_paths(stores.content.root, stores.snapshots.root)
+        if not self.marked:
+            from dockyard.content.durable import sync_paths
+
+            sync_paths(stores.content.root, stores.snapshots.root)
         layers, puts = self._layers, self._puts
         self._layers, self._puts = [], {}
         for blob, chain in layers:

@@ -54,9 +54,9 @@ def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int, int
 class BlobJob:
     """`write_blob` in a forked process, so the tar is written while the next step runs.
 
-    Once it has reported the blob, the child goes on to flush the filesystem (the blob and
-    the copied files), which nobody waits for until `reap`: the disk works while the build
-    goes on, and the build's one flush at its end has little left to do.
+    The child does not flush what it wrote: a syncfs while the RUN step creates its files
+    makes that step ~10 ms slower here (its directory and inode blocks wait for the disk);
+    the build's one flush covers the blob.
 
     Only files are touched there (no sqlite); the parent stays single-threaded, so it may
     still clone a RUN step's container meanwhile."""
@@ -67,18 +67,13 @@ class BlobJob:
         if self.pid == 0:
             try:
                 os.close(r)
-                ok = False
                 try:
                     digest, size, tree = write_blob(stores, layer_dir, mtime)
-                    msg, ok = f"ok {digest} {size} {tree}", True
+                    msg = f"ok {digest} {size} {tree}"
                 except BaseException as e:
                     msg = f"err {type(e).__name__}: {e}"
                 os.write(w, msg.replace("\n", " ").encode()[:4000] + b"\n")
                 os.close(w)
-                if ok:
-                    from dockyard.content.durable import sync_paths
-
-                    sync_paths(stores.content.root)
             finally:
                 os._exit(0)
         os.close(w)
@@ -86,7 +81,7 @@ class BlobJob:
 
     def wait(self) -> tuple[str, int, int]:
         """(digest, blob size, tree size) once the blob is committed; the child's error
-        otherwise. The child may still be flushing: `reap` it later."""
+        otherwise. The child may not have exited yet: `reap` it later."""
         try:
             msg = b""
             while not msg.endswith(b"\n") and (chunk := os.read(self._r, 4096)):
@@ -102,7 +97,7 @@ class BlobJob:
         raise DataLoss(f"writing a build layer failed: {text[4:] or 'the writer died'}")
 
     def reap(self) -> None:
-        """Wait for the child to end (its flush done)."""
+        """Wait for the child to end."""
         try:
             os.waitpid(self.pid, 0)
         except ChildProcessError:

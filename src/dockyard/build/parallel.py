@@ -101,7 +101,8 @@ def _child(builder, i: int, plan, w: int) -> None:
         try:
             from dockyard.build.durability import Records
 
-            builder.records = Records()  # this stage's own: the parent flushes its own
+            # this stage's own (the parent flushes its own), marked as the parent's are
+            builder.records = Records(builder.records.marked)
             builder.children = []
             stores, cache, resolve_base = builder.reopen()
             builder.stores, builder.cache, builder.resolve_base = stores, cache, resolve_base

@@ -351,6 +351,10 @@ class MetadataStore:
         )
         return LayerRecord(*row) if row else None
 
+    def list_layers(self) -> list[LayerRecord]:
+        rows = self._rows(f"SELECT {_LAYER_COLUMNS} FROM layers ORDER BY blob_digest")
+        return [LayerRecord(*row) for row in rows]
+
     def delete_layer(self, blob_digest: str) -> None:
         self._change("DELETE FROM layers WHERE blob_digest = ?", (blob_digest,))
 

@@ -3,9 +3,10 @@ cache's `prune`, over the image service's stores.
 
 The builder (L3) returns the config and the layers; this records the manifest and the
 image, then points the tags at it — in that order, so a failed build leaves no tag moved.
-No blob or snapshot of the build is flushed on its own: one syncfs of the data root runs
-after the manifest is stored and before the step results, the image record and the tags
-are committed (see build.durability), so they only ever name data that is on disk.
+No blob or snapshot of the build is flushed on its own, nor before the records naming them:
+the data root is marked first, and one syncfs after the build (in a child, off the answer's
+path) clears the mark; after a power cut the mark has the store checked (content.lateflush,
+images.recovery).
 
 A build remembers what its result depended on: the base images' ids, the identity (size,
 mtime, inode, mode) of every context path it looked at, and its steps. The next build of
@@ -77,25 +78,30 @@ class BuildService:
         make_top_dir(opts.tmp_dir)
         from dockyard.build.durability import Records
         from dockyard.build.options import BuildStores as Stores
+        from dockyard.content import lateflush
         from dockyard.content.durable import Unflushed
         from dockyard.metadata.lease import Lease, gc_lock_path
 
         im = self.images
         stores = Stores(im.content, im.meta, im.snapshots)
-        records = Records()
-        with Lease(im.meta, gc_lock_path(self.config.root)) as lease:
-            result = build(opts, stores, lease, self.cache, self._resolve_base, events,
-                           self._reopen, records)  # fmt: skip
-            unflushed = Unflushed(stores.content)
-            try:
-                image_id, mdigest, _ = store_manifest(
-                    unflushed, lease, result.config_bytes, list(result.layers)
-                )
-            finally:
-                # the one flush, then the step results
-                records.flush(stores, self.cache, force=unflushed.wrote)
-            publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, result.created,
-                    result.size, names, parent=result.parent)  # fmt: skip
+        # before the build writes a byte
+        marked = lateflush.Marked(self.config.root, (im.content.root, im.snapshots.root))
+        records = Records(marked=True)
+        try:
+            with Lease(im.meta, gc_lock_path(self.config.root)) as lease:
+                result = build(opts, stores, lease, self.cache, self._resolve_base, events,
+                               self._reopen, records)  # fmt: skip
+                unflushed = Unflushed(stores.content)
+                try:
+                    image_id, mdigest, _ = store_manifest(
+                        unflushed, lease, result.config_bytes, list(result.layers)
+                    )
+                finally:
+                    records.flush(stores, self.cache, force=unflushed.wrote)  # the rows
+                publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, result.created,
+                        result.size, names, parent=result.parent)  # fmt: skip
+        finally:
+            marked.release()  # the one flush, off the answer's path; it clears the mark
         if fast and result.deps:
             import marshal  # json costs ~5 ms to import (re); this is on the cached path
 

@@ -33,10 +33,30 @@ class ImageService:
     @property
     def meta(self):
         if self._meta is None:
+            from dockyard.content.lateflush import crashed
             from dockyard.metadata.store import MetadataStore
 
             self._meta = MetadataStore(self.config.metadata_path)
+            since = crashed(self.config.root)
+            if since is not None:  # a power cut came before a late flush: repair first
+                from dockyard.images.recovery import recover
+
+                recover(self.config.root, self._stores(), since, self._forget_cached)
         return self._meta
+
+    def _forget_cached(self, gone: set[str]) -> None:
+        """Drop the build cache's results that name a blob, snapshot or image in `gone`."""
+        from dockyard.build.cachedb import BuildCacheDB
+        from dockyard.services.builds import _chain
+
+        cache = BuildCacheDB(self.config.metadata_path)
+        try:
+            keys = [key for key, blob, _size, inputs, _used in cache.entries()
+                    if blob in gone or _chain(inputs) in gone]  # fmt: skip
+            if keys:
+                cache.forget(keys, checksums=False)
+        finally:
+            cache.close()
 
     @property
     def content(self):

@@ -131,6 +131,29 @@ class SnapshotStore:
         if top:
             _remove_tree(top)
 
+    def refill(self, key: str, fill: Callable[[str], int]) -> None:
+        """Replace the files of snapshot `key` with `fill(dir)`'s, at the same path (the
+        lower dirs of containers stay valid); flushed before the old files go. A crash in
+        between leaves the fs dir missing or old, never mixed: refill it again."""
+        rec = self.meta.get_snapshot(key)
+        top = self._own_dir(rec.dir) if rec is not None else ""
+        if not top:
+            raise NotFound(f"No such snapshot: {key}")
+        tmp = self._make_tmp(int(os.path.basename(top)))
+        try:
+            fill(os.path.join(tmp, "fs"))
+            syncfs(tmp)
+            try:
+                os.rename(rec.dir, os.path.join(tmp, "old"))
+            except FileNotFoundError:
+                pass  # an earlier refill stopped between its two renames
+            if not os.path.isdir(top):
+                os.mkdir(top, DIR_MODE)
+            os.rename(os.path.join(tmp, "fs"), rec.dir)
+            _fsync_dir(top)
+        finally:
+            _remove_tree(tmp)
+
     # -- for the garbage collector -------------------------------------------------------
 
     def unreferenced_dirs(self, older_than: float) -> list[str]:
