@@ -202,3 +202,34 @@ def test_a_file_above_the_stash_limit_is_only_hashed(ctx, tmp_path, monkeypatch)
     fp = c.fingerprint(c.walk("big.bin"), stash=True)
     assert fp["big.bin"].startswith("f644:sha256:")
     assert c.take(c.walk("big.bin")[0]) == "" and os.listdir(stash_root) == []
+
+
+def test_hash_and_write_copies_every_block_in_order(tmp_path):
+    import hashlib
+
+    data = os.urandom(CX.PIPE_CHUNK * CX.PIPE_BUFFERS * 2 + 12345)  # the ring goes round
+    (tmp_path / "src").write_bytes(data)
+    h = hashlib.sha256()
+    fin = os.open(tmp_path / "src", os.O_RDONLY)
+    fout = os.open(tmp_path / "dst", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        CX._hash_and_write(fin, fout, h)
+    finally:
+        os.close(fin)
+        os.close(fout)
+    assert (tmp_path / "dst").read_bytes() == data
+    assert h.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_failed_write_of_the_stash_is_raised_not_hung(tmp_path):
+    import hashlib
+
+    (tmp_path / "src").write_bytes(os.urandom(CX.PIPE_CHUNK * 3))
+    fin = os.open(tmp_path / "src", os.O_RDONLY)
+    fout = os.open(tmp_path / "src", os.O_RDONLY)  # writes fail: EBADF
+    try:
+        with pytest.raises(OSError):
+            CX._hash_and_write(fin, fout, hashlib.sha256())
+    finally:
+        os.close(fin)
+        os.close(fout)

@@ -18,6 +18,10 @@ import stat
 from dockyard.errors import InvalidArgument, NotFound
 
 CHUNK = 1 << 20
+# a stashed copy moves through a few small buffers: written on one thread while the next
+# is hashed on another (fresh memory costs page faults here, so not a larger ring)
+PIPE_CHUNK = 256 << 10
+PIPE_BUFFERS = 4
 STASH_MIN = 1 << 20  # smaller files are copied when the COPY runs: little to save there
 # nor larger ones: a file touched but unchanged (the COPY is cached) would cost a big copy
 STASH_MAX = 64 << 20
@@ -275,13 +279,7 @@ def _hash_copy(src: str, dst: str, ident: tuple[int, int, int]) -> tuple[str, bo
         fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                        0o600)  # fmt: skip
         try:
-            buf = bytearray(CHUNK)
-            view = memoryview(buf)
-            while n := os.readv(fin, [buf]):
-                h.update(view[:n])
-                done = 0
-                while done < n:
-                    done += os.write(fout, view[done:n])
+            _hash_and_write(fin, fout, h)
             same = same and _ident(os.fstat(fin)) == ident
         finally:
             os.close(fout)
@@ -293,6 +291,51 @@ def _hash_copy(src: str, dst: str, ident: tuple[int, int, int]) -> tuple[str, bo
     finally:
         os.close(fin)
     return "sha256:" + h.hexdigest(), same
+
+
+def _hash_and_write(fin: int, fout: int, h) -> None:
+    """Read `fin` to its end, hashing each block here while a thread writes the block before
+    it to `fout`: the hash and the page-cache copy (each ~3–5 ms for 10 MB here) overlap.
+    The thread is joined before this returns, on errors too."""
+    import _queue
+    import _thread
+
+    free, full = _queue.SimpleQueue(), _queue.SimpleQueue()
+    for _ in range(PIPE_BUFFERS):
+        free.put(bytearray(PIPE_CHUNK))
+    failed: list = []
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def write_blocks() -> None:
+        try:
+            while (item := full.get()) is not None:
+                buf, n = item
+                if not failed:
+                    try:
+                        view = memoryview(buf)[:n]
+                        while view:
+                            view = view[os.write(fout, view) :]
+                    except BaseException as e:  # raised on the reading thread
+                        failed.append(e)
+                free.put(buf)
+        finally:
+            done.release()
+
+    _thread.start_new_thread(write_blocks, ())
+    try:
+        while not failed:
+            buf = free.get()
+            n = os.readv(fin, [buf])
+            if not n:
+                break
+            h.update(memoryview(buf)[:n])
+            full.put((buf, n))
+    finally:
+        full.put(None)
+        done.acquire()
+    if failed:
+        raise failed[0]
 
 
 def _on_thread_while(fn, work):
