@@ -10,6 +10,7 @@ import os
 import pty
 import select
 import struct
+import subprocess
 import termios
 import time
 
@@ -164,6 +165,42 @@ def test_attach_stdin_to_detached_interactive_container(d):
     p = d("attach", cid, input=b"hello\n", check=False)
     assert p.returncode == 0
     assert p.stdout == b"got-hello\n"
+
+
+def test_attach_feeds_the_stdin_of_a_run_i_whose_own_client_sends_nothing(d):
+    run = subprocess.Popen(
+        d.argv("run", "-i", "--name", "fed", "busybox", "sh", "-c", "read x; echo got-$x"),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=d.env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = d("inspect", "-f", "{{.State.Running}}", "fed", check=False)
+            if state.stdout.strip() == b"true":
+                break
+            time.sleep(0.05)
+        p = d("attach", "fed", input=b"hello\n", check=False)
+        assert p.returncode == 0
+        assert p.stdout == b"got-hello\n"  # the second client's line reached the container
+        out, _err = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 0
+    assert out == b"got-hello\n"
+
+
+def test_a_detached_interactive_container_keeps_stderr_apart_in_attach_and_logs(d):
+    cid = d.out("run", "-di", "busybox", "sh", "-c",
+                "read x; echo out-$x; head -c 100000 /dev/zero | tr '\\0' e >&2; "
+                "echo err-$x >&2").strip()  # fmt: skip
+    p = d("attach", cid, input=b"hi\n", check=False)
+    assert p.returncode == 0
+    assert p.stdout == b"out-hi\n"
+    assert p.stderr == b"e" * 100000 + b"err-hi\n"  # more than a pipe holds: read
+    logs = d("logs", cid)
+    assert logs.stdout == b"out-hi\n" and logs.stderr.endswith(b"eeeerr-hi\n")
 
 
 def test_create_then_start_attach_interactive(d):

@@ -107,6 +107,7 @@ class Streams:
         self.devnull = devnull
         self.stdin_w = -1
         self.out_r = -1
+        self.err_r = -1  # a tty has one output stream
         self._pair = None
         self._pipes: tuple[int, ...] = ()
         if tty:

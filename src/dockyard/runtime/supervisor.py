@@ -193,12 +193,14 @@ def _run(plan: Plan, sc=None, early=None, driver=None, pending: str = "") -> Non
         keep.update(early.fds())
     _keep_only(keep)
     stdin = attach[0] if attach is not None and attach[0] >= 0 else devnull
-    if plan.tty or (plan.open_stdin and stdin == devnull):
+    # -i: the container reads a pipe of ours, which every attached client may feed (the
+    # first client's stdin too: handing it over would shut the others out)
+    if plan.tty or plan.open_stdin:
         from dockyard.runtime import attachio
 
         io = attachio.Streams(plan.tty, attach, devnull)
         cfg = plan.init.replace(barrier_fd=plan.barrier_r, **io.init_fields())
-        out_r, out_w, err_r, err_w = io.out_r, -1, -1, -1
+        out_r, out_w, err_r, err_w = io.out_r, -1, io.err_r, -1  # err_r: -1 with a tty
     else:
         io = None
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
@@ -254,8 +256,8 @@ def _run(plan: Plan, sc=None, early=None, driver=None, pending: str = "") -> Non
     ack_r = plan.barrier_r if plan.client_removes else -1  # the client's word comes there
     if ack_r < 0:
         os.close(plan.barrier_r)
-    if attach is not None and attach[0] >= 0 and not plan.tty:
-        os.close(attach[0])  # the init has it: the client's stdin is the container's
+    if attach is not None and attach[0] >= 0 and io is None:
+        os.close(attach[0])  # the init has it (no -i: a client's stdin, read or not)
     if not early_p:
         _say(plan.status_w, f"P{init.pid} {me} {proc_start_time(me)}")
     try:
@@ -282,7 +284,7 @@ def _run(plan: Plan, sc=None, early=None, driver=None, pending: str = "") -> Non
         _exec_slim(plan, init.pid, out_r, err_r, listener, stdin_w, started)
     hub = attachio.Hub(plan.tty, stdin_w, listener, plan.detach_keys, plan.state_dir, plan.cid)
     if attach is not None:
-        client_in = attach[0] if plan.tty else -1
+        client_in = attach[0] if io is not None else -1
         hub.add(attachio.Client(client_in, attach[1], attach[2], plan.result_w,
                                 plan.detach_keys or attachio.DEFAULT_DETACH_KEYS, plan.tty))  # fmt: skip
     tick = P.health_watch(plan.root, plan.state_dir, plan.cid, plan.container_dir, init.pid,
