@@ -92,3 +92,13 @@ def test_no_flush_clears_the_mark_while_an_operation_still_writes_under_it(tmp_p
     while _mark_text(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert _mark_text(tmp_path) == ""
+
+
+def test_the_image_service_sees_the_mark_with_one_stat(tmp_path):
+    from dockyard.services.images import _marked
+
+    assert not _marked(str(tmp_path))
+    lateflush.mark(str(tmp_path), 1)
+    assert _marked(str(tmp_path))
+    lateflush.clear(str(tmp_path))
+    assert not _marked(str(tmp_path))

@@ -4,10 +4,15 @@
 (read raw, not re-verified: it was verified when stored and the summary decides nothing).
 """
 
+from __future__ import annotations
+
 from dockyard.errors import InvalidArgument, NotFound
-from dockyard.images.dockerjson import ImageSummary
 from dockyard.labels import matches as labels_match
 from dockyard.metadata.records import ImageRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the summaries' type: loaded when listing, not when resolving a name
+    from dockyard.images.dockerjson import ImageSummary
 
 _HEX = frozenset("0123456789abcdef")
 LIST_FILTERS = frozenset({"dangling", "reference", "label", "before", "since", "until"})
@@ -197,6 +202,8 @@ def summaries(
         since = created[resolve_ref(meta, filters["since"][-1])[0].id]
     until = _until(filters["until"][-1]) * 1e9 if "until" in filters else None
     dangling = _bool_filter(filters["dangling"], "dangling") if "dangling" in filters else None
+    from dockyard.images.dockerjson import ImageSummary
+
     out: list[ImageSummary] = []
     for rec in records:
         tags = by_id.get(rec.id, [])

@@ -7,16 +7,19 @@ lock) while it is being written; GC runs after removals, outside any lease.
 
 from __future__ import annotations  # the method `list` shadows the builtin in annotations
 
+import os
+
 from dockyard.config import Config
 from dockyard.errors import DockyardError, InvalidArgument
-from dockyard.images.dockerjson import HistoryEntry, ImageSummary
 from dockyard.metadata.records import ImageRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs start-up time; annotations are never evaluated
     from typing import BinaryIO
 
-__all__ = ["HistoryEntry", "ImageService", "ImageSummary"]
+    from dockyard.images.dockerjson import HistoryEntry, ImageSummary
+
+__all__ = ["ImageService"]
 
 
 class ImageService:
@@ -33,16 +36,21 @@ class ImageService:
     @property
     def meta(self):
         if self._meta is None:
-            from dockyard.content.lateflush import crashed
             from dockyard.metadata.store import MetadataStore
 
             self._meta = MetadataStore(self.config.metadata_path)
-            since = crashed(self.config.root)
-            if since is not None:  # a power cut came before a late flush: repair first
-                from dockyard.images.recovery import recover
-
-                recover(self.config.root, self._stores(), since, self._forget_cached)
+            if _marked(self.config.root):
+                self._check_after_power_cut()
         return self._meta
+
+    def _check_after_power_cut(self) -> None:
+        from dockyard.content.lateflush import crashed
+
+        since = crashed(self.config.root)
+        if since is not None:  # a power cut came before a late flush: repair first
+            from dockyard.images.recovery import recover
+
+            recover(self.config.root, self._stores(), since, self._forget_cached)
 
     def _forget_cached(self, gone: set[str]) -> None:
         """Drop the build cache's results that name a blob, snapshot or image in `gone`."""
@@ -281,3 +289,12 @@ class ImageService:
             s.Containers = 0
             images.append(s.to_json())
         return {"LayersSize": sum(sizes.values()), "Images": images}
+
+
+def _marked(root: str) -> bool:
+    """Is the late-flush mark set (`content.lateflush.MARK` not empty)? One stat: every
+    command that opens the store asks, and that module need not load for the answer."""
+    try:
+        return os.stat(os.path.join(root, "unflushed")).st_size > 0
+    except OSError:
+        return False

@@ -147,7 +147,7 @@ def foreground(
             say_removed(started.ack_w, False)  # its supervisor removes it, now or at the exit
     if auto_remove and not removed:
         wait_removed(svc, cid)
-    else:
+    elif not removed:  # (a record we removed has nothing to settle)
         _settle(svc, cid)
     return code
 
