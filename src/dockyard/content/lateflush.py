@@ -89,7 +89,9 @@ def mark(root: str, since: int) -> None:
                 since = min(since, cur[1])
             m.write(boot, since, cur[2] + 1 if cur is not None else 1, durable=True)
             if m.created:
-                _fsync_dir(root)  # the new file's name must be on disk too
+                from dockyard.content.layout import fsync_dir
+
+                fsync_dir(root)  # the new file's name must be on disk too
     finally:
         m.close()
 
@@ -237,11 +239,3 @@ def clear(root: str) -> None:
         m.clear()
     finally:
         m.close()
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
