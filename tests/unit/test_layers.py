@@ -25,6 +25,7 @@ LAYERS = {
     "topdir": 0,
     "cdata": 0,
     "rmtree": 0,
+    "forkapart": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,

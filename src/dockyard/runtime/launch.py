@@ -172,7 +172,9 @@ def prefork(attach=None, db_path: str = "") -> Prefork:
     status_r, status_w = os.pipe2(os.O_CLOEXEC)
     barrier_r, barrier_w = os.pipe2(os.O_CLOEXEC)
     result_r, result_w = os.pipe2(os.O_CLOEXEC) if attach is not None else (-1, -1)
-    pid = os.fork()
+    from dockyard.forkapart import fork_apart
+
+    pid = fork_apart()  # its warm-up starts now, on the other core, not when we block
     if pid == 0:
         try:
             for fd in (plan_w, status_r, barrier_w, result_r):
