@@ -62,8 +62,12 @@ class BlobJob:
     still clone a RUN step's container meanwhile."""
 
     def __init__(self, stores, layer_dir: str, mtime: int | None):
+        from dockyard.forkapart import fork_apart
+
         r, w = os.pipe2(os.O_CLOEXEC)
-        self.pid = os.fork()
+        # on the other core at once: this process clones the RUN step's init next, which
+        # then has this core to itself
+        self.pid = fork_apart()
         if self.pid == 0:
             try:
                 os.close(r)
