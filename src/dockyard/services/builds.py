@@ -4,9 +4,9 @@ cache's `prune`, over the image service's stores.
 The builder (L3) returns the config and the layers; this records the manifest and the
 image, then points the tags at it — in that order, so a failed build leaves no tag moved.
 No blob or snapshot of the build is flushed on its own, nor before the records naming them:
-the data root is marked first, and one syncfs after the build (in a child, off the answer's
-path) clears the mark; after a power cut the mark has the store checked (content.lateflush,
-images.recovery).
+the data root is marked first, and one syncfs after the build (in a process of its own,
+off the answer's path) clears the mark; after a power cut the mark has the store checked
+(content.lateflush, images.recovery).
 
 A build remembers what its result depended on: the base images' ids, the identity (size,
 mtime, inode, mode) of every context path it looked at, and its steps. The next build of
@@ -193,7 +193,7 @@ class BuildService:
             (drop if old and (all or blob not in used) else keep).append((key, blob, inputs))
         with GcLock(gc_lock_path(self.config.root), exclusive=False):
             self.cache.forget([k for k, _, _ in drop], checksums=not keep)
-            roots = [(blob, _chain(inputs)) for _, blob, inputs in keep]
+            roots = [(blob, step_chain(inputs)) for _, blob, inputs in keep]
             cacheroots.reset_roots(self.images.meta, [r for r in roots if r[1]])
         freed = _prune_cache_mounts(self.config.root, cutoff)
         report = self.images.gc()
@@ -224,7 +224,7 @@ def _tag_of(meta, name: str) -> str:
         return ""
 
 
-def _chain(inputs) -> str:
+def step_chain(inputs) -> str:
     """The snapshot key a step result recorded ("" for other rows)."""
     if not isinstance(inputs, str) or not inputs.startswith("{"):
         return ""

@@ -55,12 +55,12 @@ class ImageService:
     def _forget_cached(self, gone: set[str]) -> None:
         """Drop the build cache's results that name a blob, snapshot or image in `gone`."""
         from dockyard.build.cachedb import BuildCacheDB
-        from dockyard.services.builds import _chain
+        from dockyard.services.builds import step_chain
 
         cache = BuildCacheDB(self.config.metadata_path)
         try:
             keys = [key for key, blob, _size, inputs, _used in cache.entries()
-                    if blob in gone or _chain(inputs) in gone]  # fmt: skip
+                    if blob in gone or step_chain(inputs) in gone]  # fmt: skip
             if keys:
                 cache.forget(keys, checksums=False)
         finally:
