@@ -67,6 +67,7 @@ class Builder:
         self._steps: list[list] = []
         self._bpf = None
         self._caps = None
+        self._sc = None  # linux.syscalls.Syscalls, prepared with the security settings
         self._built: dict = {}
         self._stages: list = []
         self._dl_dir = ""  # downloads of ADD <url>, removed after the build
@@ -389,7 +390,7 @@ class Builder:
                                                gid, groups, self._bpf, self._caps, network,
                                                stdin_data, output,
                                                prepared.mounts if step.mounts else (),
-                                               self._take_cgroup())  # fmt: skip
+                                               self._take_cgroup(), self._sc)  # fmt: skip
             finally:
                 if step.mounts:
                     prepared.release()
@@ -425,12 +426,16 @@ class Builder:
         return ahead[1] if ahead is not None and ahead[0] == os.getpid() else None
 
     def security(self) -> None:
-        """The capabilities and the seccomp program of RUN steps (once per build)."""
+        """The capabilities and the seccomp program of RUN steps, and the prepared
+        `Syscalls` their inits are cloned with (once per build)."""
         if self._caps is None:
             from dockyard.build import run
+            from dockyard.linux.syscalls import Syscalls
 
             self._caps = run.default_caps()
             self._bpf = run.seccomp_bpf(self.opts.data_root, self._caps)
+            self._sc = Syscalls()
+            self._sc.prepare()
 
     def _user(self, lowers, user: str, line: int):
         from dockyard.build.merged import MergedView

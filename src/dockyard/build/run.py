@@ -94,8 +94,10 @@ def run_step(
     output,
     mounts: tuple = (),
     cgroup: "StepCgroup | None" = None,
+    sc=None,
 ) -> tuple[int, str]:
-    """Run `argv` and return (exit code, upper dir). `output(bytes)` gets its stdout+stderr."""
+    """Run `argv` and return (exit code, upper dir). `output(bytes)` gets its stdout+stderr.
+    `sc`: a prepared `Syscalls` (linux.syscalls) the init is cloned with."""
     from dockyard.linux import init as I
     from dockyard.linux import mounts as M
     from dockyard.linux import syscalls as S
@@ -152,7 +154,7 @@ def run_step(
         cgroup_fd=cgroup.fd if cgroup is not None else None,
     )
     try:
-        init = I.spawn(cfg)
+        init = I.spawn(cfg, sc)
     finally:
         os.close(in_r)
         os.close(out_w)
@@ -172,7 +174,7 @@ def run_step(
 
 
 def run_prepared(argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, caps,
-                 network, stdin_data, output, mounts=(), cgroup=None):  # fmt: skip
+                 network, stdin_data, output, mounts=(), cgroup=None, sc=None):  # fmt: skip
     """`run_step` in a step cgroup, the step's working dir made beforehand: `pre` (holding
     only the dirs of the working dir) becomes the upper dir. `cgroup` is a StepCgroup
     entered ahead for this step (this call removes it), or None for a new one."""
@@ -188,6 +190,6 @@ def run_prepared(argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, 
     try:
         return run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
                         bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
-                        output=output, mounts=mounts, cgroup=cgroup)  # fmt: skip
+                        output=output, mounts=mounts, cgroup=cgroup, sc=sc)  # fmt: skip
     finally:
         cgroup.__exit__(None, None, None)

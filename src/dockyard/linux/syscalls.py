@@ -110,6 +110,11 @@ def _single_threaded() -> bool:
     return False
 
 
+# the libc functions a container's init calls between its clone and its exec
+_INIT_CALLS = ("prctl", "mount", "umount2", "pivot_root", "sethostname", "setdomainname",
+               "capget", "capset", "close_range", "syscall", "setns")  # fmt: skip
+
+
 class Syscalls:
     """The kernel calls the privileged layer needs; one instance is passed down."""
 
@@ -118,10 +123,18 @@ class Syscalls:
         self._pylibc = None
 
     def prepare(self) -> None:
-        """Load libc now, ahead of the calls."""
+        """Load libc now, ahead of the calls, with the functions a container's init calls
+        looked up: an init cloned from here then finds them made (each is a new object,
+        and in a child every new object costs copy-on-write faults)."""
         from dockyard import cdata as C
 
-        self._lib()
+        libc = self._lib()
+        for name in _INIT_CALLS:
+            try:
+                getattr(libc, name)
+            except AttributeError:
+                pass  # an older libc: looked up (and refused) when called
+        libc.syscall.restype = C.c_long
         if self._pylibc is None:
             self._pylibc = C.PyDLL(None, use_errno=True)
             self._pylibc.syscall.restype = C.c_long
@@ -332,17 +345,20 @@ class Syscalls:
 
             raise InvalidArgument("seccomp: BPF program must be a non-empty multiple of 8 bytes")
 
-        class SockFprog(C.Structure):
-            _fields_ = (("len", C.c_ushort), ("filter", C.c_char_p))
-
-        prog = SockFprog(len(bpf) // 8, bpf)
+        # struct sock_fprog { unsigned short len; struct sock_filter *filter; } (LP64), laid
+        # out by hand: a ctypes Structure class costs ~0.1 ms to make, in every init
+        code = C.c_char_p(bpf)  # points into `bpf`, which outlives the call
+        ptr = C.c_void_p.from_address(C.addressof(code)).value
+        prog = (
+            (len(bpf) // 8).to_bytes(2, sys.byteorder) + bytes(6) + ptr.to_bytes(8, sys.byteorder)
+        )
         libc = self._lib()
         libc.syscall.restype = C.c_long
         rc = libc.syscall(
             C.c_long(self._number(1)),
             C.c_ulong(SECCOMP_SET_MODE_FILTER),
             C.c_ulong(flags),
-            C.byref(prog),
+            prog,
         )
         if rc != 0:
             _raise("seccomp(SECCOMP_SET_MODE_FILTER)")
