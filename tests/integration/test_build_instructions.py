@@ -258,3 +258,24 @@ def test_source_date_epoch_makes_builds_reproducible(cli, tmp_path):
         ids.append(p.stdout.decode().strip())
     assert ids[0] == ids[1]
     assert cli.inspect(ids[0])["Created"].startswith("2023-11-14T22:13:20")
+
+
+def test_each_run_step_gets_a_network_namespace_of_its_own_with_lo_up(cli, tmp_path):
+    ctx = context(
+        tmp_path,
+        """FROM busybox
+COPY big.bin /big.bin
+RUN readlink /proc/self/ns/net > /ns1; cat /sys/class/net/lo/flags > /loflags; \\
+    ls /sys/class/net > /netdevs; ping -c1 -W2 127.0.0.1 >/dev/null && echo ok > /ping
+RUN readlink /proc/self/ns/net > /ns2; ls /sys/class/net > /netdevs2
+""",
+        {"big.bin": os.urandom(3 << 20)},
+    )
+    cli("build", "-t", "netns:1", str(ctx))
+    v = cli.view("netns:1")
+    assert read(v, "/netdevs").split() == [b"lo"] and read(v, "/netdevs2").split() == [b"lo"]
+    assert int(read(v, "/loflags"), 16) & 1  # IFF_UP
+    assert read(v, "/ping") == b"ok\n"
+    host = os.readlink("/proc/self/ns/net").encode()
+    ns1, ns2 = read(v, "/ns1").strip(), read(v, "/ns2").strip()
+    assert ns1.startswith(b"net:[") and len({ns1, ns2, host}) == 3  # nothing shared
