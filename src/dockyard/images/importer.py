@@ -177,11 +177,13 @@ def build_config(diff_id: str, opts: ImportOptions) -> tuple[bytes, str]:
     return cfg.to_bytes(), created
 
 
-def import_rootfs(stores: Stores, src: BinaryIO, opts: ImportOptions, lease, tmp_root: str) -> str:
+def import_rootfs(stores: Stores, src: BinaryIO, opts: ImportOptions, lease, tmp_root: str,
+                  marked: bool = False) -> str:  # fmt: skip
     """Import the tar in `src` as an image; return its id. Tags are set last.
 
     The layer is unpacked while it is read (see pipeunpack); `tmp_root` must be on the same
-    filesystem as the snapshots.
+    filesystem as the snapshots. `marked`: the caller marked the data root
+    (content.lateflush) before the import: no flush before the record.
     """
     from dockyard.content.durable import Unflushed, sync_paths
     from dockyard.images.changes import apply_changes
@@ -209,6 +211,7 @@ def import_rootfs(stores: Stores, src: BinaryIO, opts: ImportOptions, lease, tmp
     )
     config_bytes, created = build_config(diff_id, opts)
     image_id, mdigest, _ = store_manifest(Unflushed(stores.content), lease, config_bytes, [layer])
-    sync_paths(stores.content.root, stores.snapshots.root)  # one flush, before the record
+    if not marked:
+        sync_paths(stores.content.root, stores.snapshots.root)  # one flush, before the record
     publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, created, snap.size, opts.tags)
     return image_id

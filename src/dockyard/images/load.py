@@ -390,12 +390,14 @@ def _from_manifest_json(members: _Members) -> list[LoadedImage]:
 
 
 def load(
-    stores: Stores, src: BinaryIO, lease, host: tuple[str, str, str], tmp_root: str = ""
-) -> list[str]:
+    stores: Stores, src: BinaryIO, lease, host: tuple[str, str, str], tmp_root: str = "",
+    marked: bool = False,
+) -> list[str]:  # fmt: skip
     """Load every image of the archive in `src`; return Docker's result lines.
 
     With `tmp_root` (same filesystem as the snapshots) big members are unpacked while they
-    stream in, so most layers need no second pass.
+    stream in, so most layers need no second pass. `marked`: the caller marked the data
+    root (content.lateflush) before the load: no flush before the records.
     """
     from dockyard import reference
     from dockyard.content.durable import sync_paths
@@ -420,7 +422,8 @@ def load(
             img.size = sum(sizes)
     finally:
         members.discard_prepared()
-    sync_paths(stores.content.root, stores.snapshots.root)  # before anything names them
+    if not marked:
+        sync_paths(stores.content.root, stores.snapshots.root)  # before anything names them
     lines: list[str] = []
     with stores.meta.transaction():
         for img in images:
