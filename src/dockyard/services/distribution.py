@@ -152,17 +152,19 @@ class DistributionService:
             if layer.media_type not in mt.LAYERS or layer.urls:
                 raise Unsupported(f"{ref}: layer {layer.digest} has unsupported media type "
                                   f"{layer.media_type}")  # fmt: skip
-        with self.images._lease() as lease:
-            # A --platform asked for is checked against a single-platform image too.
-            check = want if explicit else None
-            image_id, size, downloaded = self._fetch_image(
-                client, ref, manifest, docs, check, lease, progress
-            )
-            # one flush for every blob and snapshot of this pull, before anything names them
-            from dockyard.content.durable import sync_paths
-
-            sync_paths(self.images.content.root, self.images.snapshots.root)
-            changed = self._record_pull(client, ref, top.digest, fetched, image_id, size)
+        # no flush before the records: the data root is marked for this pull's blobs and
+        # snapshots, and one flush after it clears the mark (content.lateflush)
+        marked = self.images.marked_writes()
+        try:
+            with self.images._lease() as lease:
+                # A --platform asked for is checked against a single-platform image too.
+                check = want if explicit else None
+                image_id, size, downloaded = self._fetch_image(
+                    client, ref, manifest, docs, check, lease, progress
+                )
+                changed = self._record_pull(client, ref, top.digest, fetched, image_id, size)
+        finally:
+            marked.release()
         progress(Progress("", f"Digest: {top.digest}"))
         return PullResult(str(ref), image_id, top.digest, downloaded or changed)
 

@@ -173,7 +173,7 @@ class ImageService:
         url = getattr(src, "url", None)
         source = url if isinstance(url, str) and url.startswith(("http://", "https://")) else "-"
         opts = ImportOptions(tags, list(changes or []), message or "", platform, source)
-        marked = self._marked_writes()
+        marked = self.marked_writes()
         try:
             with self._lease() as lease:
                 return import_rootfs(self._stores(), src, opts, lease, self.config.tmp_dir,
@@ -185,7 +185,7 @@ class ImageService:
         from dockyard.images.importer import host_platform
         from dockyard.images.load import load
 
-        marked = self._marked_writes()
+        marked = self.marked_writes()
         try:
             with self._lease() as lease:
                 return load(self._stores(), src, lease, host_platform(None),
@@ -193,9 +193,10 @@ class ImageService:
         finally:
             marked.release()
 
-    def _marked_writes(self):
-        """The data root marked for the objects about to be written (content.lateflush):
-        their records go in without a flush; `release` lets the flush run after."""
+    def marked_writes(self):
+        """The data root marked for the objects about to be written (content.lateflush;
+        import, load, and the distribution service's pull): their records go in without a
+        flush; `release` lets the flush run after."""
         from dockyard.content.lateflush import Marked
 
         self.meta  # noqa: B018 - a power cut's repair first, if one is due
