@@ -10,6 +10,9 @@ one syncfs(2) per filesystem instead of an fsync per blob and a syncfs per snaps
 
 sqlite runs with `synchronous=NORMAL` in WAL mode: a commit is not flushed by itself, so a
 flush here, before the commit, orders the objects ahead of any record that names them.
+
+Build, pull, load and import instead mark the data root before they write and flush after
+they answer (`lateflush`); a power cut in between is repaired at the next start.
 """
 
 import os
