@@ -58,3 +58,25 @@ def check_consistent(root: str) -> None:
             assert snap is not None and os.path.isdir(snap.dir), f"cached step: no {chain}"
     finally:
         svc.close()
+
+
+def late_mark(root: str) -> str:
+    """The data root's late-flush mark (content.lateflush): "" when clear."""
+    from dockyard.content import lateflush
+
+    try:
+        with open(os.path.join(root, lateflush.MARK)) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def wait_mark_clear(root: str, timeout: float = 20.0) -> str:
+    """The mark once the flush after an operation has cleared it (or its text at the
+    timeout)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while late_mark(root) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return late_mark(root)

@@ -5,9 +5,8 @@ the store before anything reads it: the torn blob and the image naming it go, th
 snapshot is made again from its blob, and a rebuild makes a complete image again."""
 
 import os
-import time
 
-from crash_support import check_consistent, sha256_file
+from crash_support import check_consistent, late_mark, sha256_file, wait_mark_clear
 
 from dockyard.config import Config
 from dockyard.content import lateflush
@@ -21,21 +20,6 @@ FROM late/base:1
 COPY a.bin /a.bin
 RUN echo made > /made.txt
 """
-
-
-def _mark(root: str) -> str:
-    try:
-        with open(os.path.join(root, lateflush.MARK)) as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-def _wait_clear(root: str) -> str:
-    deadline = time.monotonic() + 20
-    while _mark(root) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return _mark(root)
 
 
 def _layers(root: str, image_id: str):
@@ -61,7 +45,7 @@ def _build(dy, tmp_path, busybox_tar):
 def test_the_mark_is_cleared_by_the_flush_after_the_build(dy, tmp_path, busybox_tar):
     _ctx, image_id = _build(dy, tmp_path, busybox_tar)
     root = str(dy.root)
-    assert _wait_clear(root) == ""
+    assert wait_mark_clear(root) == ""
     assert dy.out("images", "-q", "--no-trunc", TAG).strip() == image_id
     assert lateflush.crashed(root) is None
 
@@ -69,7 +53,7 @@ def test_the_mark_is_cleared_by_the_flush_after_the_build(dy, tmp_path, busybox_
 def test_after_a_power_cut_torn_objects_are_repaired_before_use(dy, tmp_path, busybox_tar):
     ctx, image_id = _build(dy, tmp_path, busybox_tar)
     root = str(dy.root)
-    assert _wait_clear(root) == ""
+    assert wait_mark_clear(root) == ""
     diff_ids, dirs = _layers(root, image_id)
     copy_file = os.path.join(dirs[1], "a.bin")
     run_blob = os.path.join(root, "content", "blobs", "sha256", diff_ids[2].split(":")[1])
@@ -89,7 +73,7 @@ def test_after_a_power_cut_torn_objects_are_repaired_before_use(dy, tmp_path, bu
     assert "late/base:1" in listed.split()
     assert not os.path.exists(run_blob)
     assert sha256_file(copy_file) == sha256_file(str(ctx / "a.bin"))  # made again
-    assert _mark(root) == ""
+    assert late_mark(root) == ""
     check_consistent(root)
 
     plain = dy("build", "--progress=plain", "-t", TAG, str(ctx)).stderr.decode()
@@ -98,5 +82,5 @@ def test_after_a_power_cut_torn_objects_are_repaired_before_use(dy, tmp_path, bu
     _, dirs = _layers(root, new_id)
     with open(os.path.join(dirs[2], "made.txt")) as f:
         assert f.read() == "made\n"
-    assert _wait_clear(root) == ""
+    assert wait_mark_clear(root) == ""
     check_consistent(root)

@@ -4,38 +4,22 @@
 that names the torn blob before anything reads it."""
 
 import os
-import time
 
-from crash_support import check_consistent
+from crash_support import check_consistent, late_mark, wait_mark_clear
 
 from dockyard.content import lateflush
-
-
-def _mark(root: str) -> str:
-    try:
-        with open(os.path.join(root, lateflush.MARK)) as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-def _wait_clear(root: str) -> str:
-    deadline = time.monotonic() + 20
-    while _mark(root) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return _mark(root)
 
 
 def test_import_and_load_clear_their_mark_and_a_torn_blob_drops_the_image(dy, busybox_tar,
                                                                           tmp_path):  # fmt: skip
     root = str(dy.root)
     image_id = dy.out("import", str(busybox_tar), "late/imported:1").strip()
-    assert _wait_clear(root) == ""
+    assert wait_mark_clear(root) == ""
     archive = tmp_path / "saved.tar"
     dy("save", "-o", str(archive), "late/imported:1")
     dy("rmi", "late/imported:1")
     assert "late/imported:1" in dy.out("load", "-i", str(archive))
-    assert _wait_clear(root) == ""
+    assert wait_mark_clear(root) == ""
     assert dy.out("images", "-q", "--no-trunc", "late/imported:1").strip() == image_id
 
     # a power cut before the flush: the layer's blob is cut short, another boot's mark left
@@ -49,7 +33,7 @@ def test_import_and_load_clear_their_mark_and_a_torn_blob_drops_the_image(dy, bu
         f.write("00000000-0000-0000-0000-000000000000 0 1\n")
 
     assert dy.out("images", "-q").strip() == ""  # the image named the torn blob: gone
-    assert not os.path.exists(path) and _mark(root) == ""
+    assert not os.path.exists(path) and late_mark(root) == ""
     check_consistent(root)
     dy("import", str(busybox_tar), "late/imported:1")  # the layer is written whole again
     assert os.path.exists(path)
