@@ -25,11 +25,9 @@ class Layer:
 
 
 def chain_of(parent_chain: str, diff_id: str) -> str:
-    from dockyard import digest
+    from dockyard.oci.ids import chain_id
 
-    if not parent_chain:
-        return diff_id
-    return digest.sha256_bytes(f"{parent_chain} {diff_id}".encode())
+    return chain_id(parent_chain, diff_id)
 
 
 def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int, int]:

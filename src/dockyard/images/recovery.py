@@ -70,9 +70,8 @@ def _quiet_delete(content, digest: str) -> None:
 
 
 def _check_snapshots(stores, cutoff: int) -> tuple[list[str], list[str]]:
-    from dockyard.images.unpack import _apply_blob
+    from dockyard.images.unpack import apply_blob
     from dockyard.oci.descriptor import Descriptor
-    from dockyard.oci.ids import chain_ids
 
     meta, snaps = stores.meta, stores.snapshots
     layers = meta.list_layers()
@@ -82,12 +81,12 @@ def _check_snapshots(stores, cutoff: int) -> tuple[list[str], list[str]]:
             continue
         if meta.get_snapshot(rec.key) is None:
             continue  # removed above, under a parent
-        layer = _layer_of(rec, layers, chain_ids)
+        layer = _layer_of(rec, layers)
         if layer is None:
             continue  # not a layer's: a container's own
         if stores.content.has(layer.blob_digest):
             desc = Descriptor(layer.media_type, layer.blob_digest, layer.blob_size)
-            snaps.refill(rec.key, lambda d, desc=desc, di=layer.diff_id: _apply_blob(
+            snaps.refill(rec.key, lambda d, desc=desc, di=layer.diff_id: apply_blob(
                 stores, desc, di, d))  # fmt: skip
             refilled.append(rec.key)
         else:
@@ -95,11 +94,12 @@ def _check_snapshots(stores, cutoff: int) -> tuple[list[str], list[str]]:
     return refilled, removed
 
 
-def _layer_of(rec, layers, chain_ids):
+def _layer_of(rec, layers):
     """The layer record whose diff id on `rec.parent` gives the chain id `rec.key`."""
+    from dockyard.oci.ids import chain_id
+
     for layer in layers:
-        chain = chain_ids([rec.parent, layer.diff_id])[-1] if rec.parent else layer.diff_id
-        if chain == rec.key:
+        if chain_id(rec.parent, layer.diff_id) == rec.key:
             return layer
     return None
 

@@ -73,7 +73,7 @@ def _mismatch(layer: Descriptor, diff_id: str, actual: str) -> DataLoss:
     )
 
 
-def _apply_blob(stores: Stores, layer: Descriptor, diff_id: str, target: str) -> int:
+def apply_blob(stores: Stores, layer: Descriptor, diff_id: str, target: str) -> int:
     from dockyard.archive.apply import apply_layer
     from dockyard.archive.compression import open_reader
 
@@ -140,7 +140,7 @@ def unpack_layers(
             rec = snaps.create(
                 chain,
                 parent,
-                lambda d, ly=layer, di=diff_id: _apply_blob(stores, ly, di, d),
+                lambda d, ly=layer, di=diff_id: apply_blob(stores, ly, di, d),
                 durable,
             )
         elif known is None or known.diff_id != diff_id:
