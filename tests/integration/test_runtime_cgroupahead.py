@@ -93,3 +93,26 @@ def test_runs_that_start_or_never_start_leave_no_pending_cgroup(d, driver):
     while set(_pending(driver)) - before and time.time() < deadline:
         time.sleep(0.02)
     assert set(_pending(driver)) - before == set()
+
+
+def _v1_lines(pid: int, driver) -> dict[str, str]:
+    """controller set → cgroup path, for the hierarchies the driver uses."""
+    out = {}
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if any(c in driver.mounts for c in ctrls.split(",")):
+                out[ctrls] = path
+    return out
+
+
+@pytest.mark.parametrize("network", ["none", "host"])
+def test_the_init_that_joined_ahead_ends_in_its_containers_cgroup(d, driver, network):
+    # "none": the init cloned early joins the cgroup made ahead, renamed to the
+    # container's; "host": it does not fit, leaves with that cgroup, and a fresh init joins
+    before = set(_pending(driver))
+    cid = d.out("run", "-d", "--network", network, "busybox", "sleep", "100").strip()
+    pid = int(d.out("inspect", "-f", "{{.State.Pid}}", cid))
+    lines = _v1_lines(pid, driver)
+    assert lines and all(p == f"/dockyard/{cid}" for p in lines.values()), lines
+    assert set(_pending(driver)) - before == set()

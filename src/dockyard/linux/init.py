@@ -289,6 +289,12 @@ class EarlyInit:
         if not late_cgroup:
             self._sock.close()
 
+    def join_ahead(self, join_paths) -> None:
+        """Before its config: the cgroup files to join now, while it waits (a cgroup made
+        ahead, which keeps its tasks when renamed to the container's). It then skips the
+        config's `cgroup_join`; if a join fails here, it joins those instead."""
+        self._send(self._encode((_JOIN_AHEAD, tuple(join_paths))), [])
+
     def send_cgroup(self, join_paths) -> None:
         """The cgroup files for an init sent its config with `late_cgroup`."""
         self._send(self._encode(tuple(join_paths)), [])
@@ -370,11 +376,19 @@ def _early_child(namespaces: int, sc: S.Syscalls, status_fd: int, sock, outer_ns
         from dockyard.linux.loopback import bring_up
 
         bring_up()
-    got = _receive(sock)
-    if got is None:
-        os._exit(0)  # not needed after all
-    data, new_fds = got
-    fds, cfg, late = decode(data)
+    joined = False
+    while True:
+        got = _receive(sock)
+        if got is None:
+            os._exit(0)  # not needed after all
+        data, new_fds = got
+        msg = decode(data)
+        if msg[0] != _JOIN_AHEAD:
+            break
+        joined = _try_join(msg[1])
+    fds, cfg, late = msg
+    if joined:
+        cfg = cfg.replace(cgroup_join=())
     late_join = None
     if late:
 
@@ -397,6 +411,17 @@ def _early_child(namespaces: int, sc: S.Syscalls, status_fd: int, sock, outer_ns
     # cloned while Python ignored SIGPIPE: the container starts with the default
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _child(cfg, sc, status_fd, outer_ns, early=True, late_join=late_join)
+
+
+_JOIN_AHEAD = "join"  # `EarlyInit.join_ahead`'s message (a config's starts with a list)
+
+
+def _try_join(paths) -> bool:
+    try:
+        _join(paths)
+    except OSError:
+        return False  # the config's cgroup_join then
+    return True
 
 
 def _receive(sock) -> "tuple[bytes, list[int]] | None":

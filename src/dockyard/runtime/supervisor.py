@@ -75,7 +75,7 @@ def supervise_planned(plan_r: int, keep: set[int]) -> None:
             chunks.append(b)
         os.close(plan_r)
         if not chunks:
-            initstart.drop_cgroup(driver, pending)
+            initstart.drop_cgroup(driver, pending, early)
             os._exit(0)
         from dockyard.runtime import handoff
 
@@ -168,10 +168,11 @@ def _run(plan: Plan, sc=None, early=None, driver=None, pending: str = "") -> Non
         try:
             plan = initstart.complete(plan, driver)
         except BaseException:
-            initstart.drop_cgroup(driver, pending)
+            initstart.drop_cgroup(driver, pending, early)
             raise
-    else:
-        initstart.drop_cgroup(driver, pending)
+    elif pending:  # (the init cloned early sat in it: not to be used)
+        initstart.drop_cgroup(driver, pending, early)
+        early = None
 
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     attach = plan.attach
