@@ -53,6 +53,9 @@ cat > .venv/bin/dockyard.tmp <<LAUNCHER
 import sys
 
 sys.path += ["$PWD/src", "$purelib"]
+from dockyard.importcache import install
+
+install()
 from dockyard.cli.main import main
 
 sys.exit(main())
@@ -67,6 +70,8 @@ if [ ! -x "$init_bin" ] || [ "$init_src" -nt "$init_bin" ]; then
   strip "$init_bin.tmp"
   mv "$init_bin.tmp" "$init_bin"
 fi
-# precompiled bytecode keeps CLI start-up fast on the first run too
+# precompiled bytecode keeps CLI start-up fast on the first run too, and the import cache
+# (dockyard/importcache.py) saves each command the search for its modules
 .venv/bin/python -m compileall -q src >/dev/null
+.venv/bin/python -S -c 'import sys; sys.path.insert(0, "src"); from dockyard import importcache; importcache.build()' >/dev/null
 echo "install: ready (.venv/bin/dockyard)" >&2

@@ -26,6 +26,7 @@ LAYERS = {
     "cdata": 0,
     "rmtree": 0,
     "forkapart": 0,
+    "importcache": 0,
     "oci": 1,
     "reference": 1,
     "dockerfile": 1,
