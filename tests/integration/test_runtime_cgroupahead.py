@@ -116,3 +116,55 @@ def test_the_init_that_joined_ahead_ends_in_its_containers_cgroup(d, driver, net
     lines = _v1_lines(pid, driver)
     assert lines and all(p == f"/dockyard/{cid}" for p in lines.values()), lines
     assert set(_pending(driver)) - before == set()
+
+
+def _spares(driver) -> list[str]:
+    return [n for n in driver.children("dockyard") if n.startswith(".spare-")]
+
+
+def _clear_spares(driver) -> None:
+    for n in _spares(driver):
+        cgroupahead.drop(driver, f"dockyard/{n}")
+
+
+def test_a_restocked_spare_is_claimed_by_the_next_make(driver):
+    _clear_spares(driver)
+    cgroupahead.restock(driver)
+    cgroupahead.restock(driver)  # one waits already: no second
+    spares = _spares(driver)
+    assert len(spares) == 1
+    ours = cgroupahead.make(driver)
+    try:
+        assert _spares(driver) == []
+        assert ours.startswith("dockyard/.pending-") and driver.exists(ours)
+        if "devices" in driver.mounts:
+            with open(os.path.join(driver._dir("devices", ours), "devices.list")) as f:
+                rules = f.read().split("\n")
+            assert "c 1:3 rwm" in rules and "a *:* rwm" not in rules
+    finally:
+        cgroupahead.drop(driver, ours)
+
+
+def test_a_half_made_spare_is_dropped_and_a_fresh_cgroup_made(driver):
+    _clear_spares(driver)
+    first = next(iter(driver.mounts.values()))
+    broken = os.path.join(first, "dockyard", ".spare-1-1")
+    os.mkdir(broken)  # in the first hierarchy only: its maker died half-way
+    ours = cgroupahead.make(driver)
+    try:
+        assert not os.path.exists(broken)
+        assert _spares(driver) == []
+        assert all(os.path.isdir(d) for d in driver._dirs(ours))
+    finally:
+        cgroupahead.drop(driver, ours)
+
+
+def test_a_finished_run_leaves_a_spare_for_the_next(d, driver):
+    _clear_spares(driver)
+    assert d("run", "--rm", "busybox", "true").returncode == 0
+    deadline = time.time() + 5
+    while not _spares(driver) and time.time() < deadline:
+        time.sleep(0.02)
+    (spare,) = _spares(driver)
+    assert d("run", "--rm", "busybox", "true").returncode == 0
+    assert spare not in _spares(driver)  # claimed (and, once it is done, another made)

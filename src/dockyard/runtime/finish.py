@@ -113,8 +113,10 @@ def _tidy(container_dir: str, cid: str, removed: bool) -> None:
     from dockyard.linux.cgroups import detect
     from dockyard.runtime.launch import cgroup_name
 
+    driver = None
     try:
-        detect().remove(cgroup_name(cid))
+        driver = detect()
+        driver.remove(cgroup_name(cid))
     except Exception:
         pass  # the next command touching the container retries
     if removed and os.path.isdir(container_dir):
@@ -127,6 +129,10 @@ def _tidy(container_dir: str, cid: str, removed: bool) -> None:
         finally:
             if held >= 0:
                 os.close(held)
+    if driver is not None:
+        from dockyard.runtime import cgroupahead
+
+        cgroupahead.restock(driver)  # the next start's cgroup, once this one is all gone
 
 
 def _restart(config, rec, wait: float) -> int:
