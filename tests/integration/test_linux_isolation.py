@@ -192,6 +192,43 @@ def test_symlink_in_the_image_cannot_aim_a_mount_at_the_host(rootfs, workdir):
     assert os.path.isdir(inside) and os.listdir(inside) == []  # tmpfs gone with the container
 
 
+@pytest.mark.parametrize("kind", ["file", "dir"])
+def test_a_dangling_symlink_as_mount_target_is_made_inside_the_root(rootfs, workdir, kind):
+    # the target is missing: made where the kernel resolves it in the root, not on the host
+    host_path = os.path.join(workdir, "host-made")
+    os.symlink("/../../../../../.." + host_path, os.path.join(rootfs, "etc", "target"))
+    src = os.path.join(workdir, "src")
+    if kind == "dir":
+        os.mkdir(src)
+        with open(os.path.join(src, "f"), "w") as f:
+            f.write("bound\n")
+    else:
+        with open(src, "w") as f:
+            f.write("bound\n")
+    spec = mounts.RootfsSpec(rootfs=rootfs, mounts=(mounts.Mount("/etc/target", "bind", src),))
+    code, out = run("cat /etc/target" + ("/f" if kind == "dir" else ""), spec=spec)
+    assert code == 0 and out == "bound\n"
+    assert not os.path.lexists(host_path)
+    assert os.path.lexists(rootfs + host_path)
+
+
+def test_a_missing_mount_target_is_made_with_its_kind(rootfs, workdir):
+    src = os.path.join(workdir, "one")
+    with open(src, "w") as f:
+        f.write("1\n")
+    spec = mounts.RootfsSpec(
+        rootfs=rootfs,
+        mounts=(
+            mounts.Mount("/etc/new-file", "bind", src),
+            mounts.Mount("/new-dir", "bind", workdir),
+        ),
+    )
+    code, out = run("cat /etc/new-file; ls /new-dir", spec=spec)
+    assert code == 0 and out.split() == ["1", "one", "rootfs"]
+    assert os.path.isfile(os.path.join(rootfs, "etc", "new-file"))
+    assert os.path.isdir(os.path.join(rootfs, "new-dir"))
+
+
 def test_bind_mounts_read_only_and_tmpfs(rootfs, workdir):
     data = os.path.join(workdir, "data")
     os.mkdir(data)

@@ -258,6 +258,10 @@ class _Root:
             return fd
         if fd is None and not create:
             return None
+        if fd is None:
+            fd = self._create_in(dest, is_dir)
+            if fd is not None and fd >= 0:
+                return fd
         host = resolve_in_root(self.root, dest)
         if not os.path.lexists(host):
             if not create:
@@ -268,6 +272,30 @@ class _Root:
                 os.makedirs(os.path.dirname(host), 0o755, exist_ok=True)
                 os.close(os.open(host, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
         return open_verified(self.root, host)
+
+    def _create_in(self, dest: str, is_dir: bool) -> int | None:
+        """`dest`, missing, made in its parent as the kernel resolves that parent in the root,
+        and opened as `_open_in` does; None or -1 when the Python resolution must do it (a
+        missing parent, a dangling symlink in the way, no openat2)."""
+        parent, _, name = dest.rstrip("/").rpartition("/")
+        if name in ("", ".", ".."):
+            return -1
+        pfd = self._open_in(parent or "/")
+        if pfd is None or pfd < 0:
+            return -1
+        try:
+            if is_dir:
+                os.mkdir(name, 0o755, dir_fd=pfd)
+            else:
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                os.close(os.open(name, flags, 0o644, dir_fd=pfd))
+        except FileExistsError:
+            pass  # made meanwhile, or a symlink: resolved below
+        except OSError:
+            return -1
+        finally:
+            os.close(pfd)
+        return self._open_in(dest)
 
     def mount(self, source, dest, fstype, flags, data=None, is_dir=True, create=True) -> bool:
         fd = self.target(dest, is_dir, create)
