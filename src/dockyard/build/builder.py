@@ -390,7 +390,8 @@ class Builder:
                                                gid, groups, self._bpf, self._caps, network,
                                                stdin_data, output,
                                                prepared.mounts if step.mounts else (),
-                                               self._take_cgroup(), self._sc)  # fmt: skip
+                                               self._take_cgroup(), self._sc,
+                                               lambda: deferred.begin(state))  # fmt: skip
             finally:
                 if step.mounts:
                     prepared.release()

@@ -2,9 +2,10 @@
 
 When a copy step is followed by a RUN, its files are ready before its blob is: the RUN
 may start on them at once (the layer dir is the top lower dir of its overlay) while a
-forked process (`layers.BlobJob`) writes and syncs the tar. The layer is settled — blob
-digest known, snapshot made, cache entry written — before anything needs its chain id:
-a cache lookup of the RUN, or the commit of the RUN's own layer.
+thread (`layers.BlobJob`, started by `begin` once the RUN's init is cloned) writes the
+tar. The layer is settled — blob digest known, snapshot made, cache entry written —
+before anything needs its chain id: a cache lookup of the RUN, or the commit of the RUN's
+own layer.
 """
 
 
@@ -25,6 +26,12 @@ def start(builder, state, layer_dir: str, work_root: str, entry: tuple, text: st
 
     job = BlobJob(builder.stores, layer_dir, builder.opts.source_date_epoch)
     state.pending = Pending(job, layer_dir, work_root, state.chain, *entry, text)
+
+
+def begin(state) -> None:
+    """Start writing the pending blob (its RUN's init is cloned: threads are safe now)."""
+    if state.pending is not None:
+        state.pending.job.start()
 
 
 def lowers(builder, state) -> list[str]:
@@ -63,7 +70,8 @@ def abandon(state) -> None:
         return
     state.pending = None
     try:
-        p.job.wait()
+        if p.job.started:  # (else there is nothing to wait for: no blob is written)
+            p.job.wait()
     except Exception:
         pass  # an unreferenced blob, collected by the next GC
     finally:

@@ -95,9 +95,11 @@ def run_step(
     mounts: tuple = (),
     cgroup: "StepCgroup | None" = None,
     sc=None,
+    meanwhile=None,
 ) -> tuple[int, str]:
     """Run `argv` and return (exit code, upper dir). `output(bytes)` gets its stdout+stderr.
-    `sc`: a prepared `Syscalls` (linux.syscalls) the init is cloned with."""
+    `sc`: a prepared `Syscalls` (linux.syscalls) the init is cloned with. `meanwhile()`
+    runs once the init is cloned, while it sets up (threads may start from there on)."""
     from dockyard.linux import init as I
     from dockyard.linux import mounts as M
     from dockyard.linux import syscalls as S
@@ -154,7 +156,7 @@ def run_step(
         cgroup_fd=cgroup.fd if cgroup is not None else None,
     )
     try:
-        init = I.spawn(cfg, sc)
+        init = I.spawn(cfg, sc, meanwhile)
     finally:
         os.close(in_r)
         os.close(out_w)
@@ -174,7 +176,8 @@ def run_step(
 
 
 def run_prepared(argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, caps,
-                 network, stdin_data, output, mounts=(), cgroup=None, sc=None):  # fmt: skip
+                 network, stdin_data, output, mounts=(), cgroup=None, sc=None,
+                 meanwhile=None):  # fmt: skip
     """`run_step` in a step cgroup, the step's working dir made beforehand: `pre` (holding
     only the dirs of the working dir) becomes the upper dir. `cgroup` is a StepCgroup
     entered ahead for this step (this call removes it), or None for a new one."""
@@ -190,6 +193,7 @@ def run_prepared(argv, env, cwd, lowers, work_root, pre, uid, gid, groups, bpf, 
     try:
         return run_step(argv, env, cwd, lowers, work_root, uid=uid, gid=gid, groups=groups,
                         bpf=bpf, caps=caps, network=network, stdin_data=stdin_data,
-                        output=output, mounts=mounts, cgroup=cgroup, sc=sc)  # fmt: skip
+                        output=output, mounts=mounts, cgroup=cgroup, sc=sc,
+                        meanwhile=meanwhile)  # fmt: skip
     finally:
         cgroup.__exit__(None, None, None)

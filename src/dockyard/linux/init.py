@@ -118,8 +118,10 @@ class Init:
             self._fd = -1
 
 
-def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None) -> Init:
-    """Clone the init and return once it is set up (ready byte received)."""
+def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None, meanwhile=None) -> Init:
+    """Clone the init and return once it is set up (ready byte received). `meanwhile()`,
+    if given, runs in this process while the init sets up (if it raises, the init is
+    killed and reaped first)."""
     sc = sc or S.Syscalls()
     outer_ns = os.readlink("/proc/self/ns/mnt") if cfg.rootfs is not None else None
     r, w = os.pipe2(os.O_CLOEXEC)
@@ -138,6 +140,14 @@ def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None) -> Init:
         finally:
             os._exit(127)  # never return into the caller's code in the child
     os.close(w)
+    if meanwhile is not None:
+        try:
+            meanwhile()
+        except BaseException:
+            os.kill(pid, 9)
+            os.close(r)
+            os.waitpid(pid, 0)
+            raise
     return _ready(pid, r)
 
 
