@@ -2,7 +2,7 @@
 
 When a copy step is followed by a RUN, its files are ready before its blob is: the RUN
 may start on them at once (the layer dir is the top lower dir of its overlay) while a
-thread (`layers.BlobJob`, started by `begin` once the RUN's init is cloned) writes the
+thread (`layers.BlobJob`, started by `begin` once the RUN's init is set up) writes the
 tar. The layer is settled — blob digest known, snapshot made, cache entry written —
 before anything needs its chain id: a cache lookup of the RUN, or the commit of the RUN's
 own layer.

@@ -52,7 +52,7 @@ def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int, int
 class BlobJob:
     """`write_blob` on a thread, so the tar is written while the next step runs.
 
-    `start` it once the RUN step's init is cloned (a clone wants this process to have one
+    `start` it once the RUN step's init is set up (a clone wants this process to have one
     thread); `wait` writes it here if nobody started it. A thread, not a forked process: a
     fork shares the builder's pages, and the RUN's clone right after it costs ~2 ms more
     while the child copies them on write. The blob is not flushed here: a syncfs while the

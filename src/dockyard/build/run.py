@@ -99,7 +99,9 @@ def run_step(
 ) -> tuple[int, str]:
     """Run `argv` and return (exit code, upper dir). `output(bytes)` gets its stdout+stderr.
     `sc`: a prepared `Syscalls` (linux.syscalls) the init is cloned with. `meanwhile()`
-    runs once the init is cloned, while it sets up (threads may start from there on)."""
+    runs once the init is set up, as it goes on to exec (threads may start from there on:
+    one writing meanwhile would slow the init's pivot_root ~2 ms, which waits for an RCU
+    grace period that a core busy writing delays)."""
     from dockyard.linux import init as I
     from dockyard.linux import mounts as M
     from dockyard.linux import syscalls as S

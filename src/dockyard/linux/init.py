@@ -120,8 +120,8 @@ class Init:
 
 def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None, meanwhile=None) -> Init:
     """Clone the init and return once it is set up (ready byte received). `meanwhile()`,
-    if given, runs in this process while the init sets up (if it raises, the init is
-    killed and reaped first)."""
+    if given, runs then, as the init goes on to exec (if it raises, the init is killed and
+    reaped first)."""
     sc = sc or S.Syscalls()
     outer_ns = os.readlink("/proc/self/ns/mnt") if cfg.rootfs is not None else None
     r, w = os.pipe2(os.O_CLOEXEC)
@@ -140,15 +140,16 @@ def spawn(cfg: InitConfig, sc: "S.Syscalls | None" = None, meanwhile=None) -> In
         finally:
             os._exit(127)  # never return into the caller's code in the child
     os.close(w)
+    init = _ready(pid, r)
     if meanwhile is not None:
         try:
             meanwhile()
         except BaseException:
             os.kill(pid, 9)
-            os.close(r)
+            init.close()
             os.waitpid(pid, 0)
             raise
-    return _ready(pid, r)
+    return init
 
 
 def _ready(pid: int, r: int) -> Init:
