@@ -29,7 +29,7 @@ def start(builder, state, layer_dir: str, work_root: str, entry: tuple, text: st
 
 
 def begin(state) -> None:
-    """Start writing the pending blob (its RUN's init is cloned: threads are safe now)."""
+    """Start writing the pending blob (its RUN's init is set up: threads are safe now)."""
     if state.pending is not None:
         state.pending.job.start()
 
