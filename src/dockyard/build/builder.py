@@ -54,7 +54,6 @@ class Builder:
         # records passed in, the caller flushes them (just before it records the image)
         self.records = records if records is not None else Records()
         self._flush_at_end = records is None
-        self.children: list = []  # layers.BlobJobs, reaped at the end
         # () -> (stores, cache, resolve_base) opened afresh: what a forked stage builder
         # uses instead of the parent's sqlite connections; None builds stages one by one
         self.reopen = reopen
@@ -109,8 +108,6 @@ class Builder:
             result = self._build()
             ok = True
         finally:
-            for job in self.children:
-                job.reap()
             if self._dl_dir:
                 _remove(self._dl_dir)
             if self.ctx is not None:
@@ -305,19 +302,19 @@ class Builder:
         self._add_layer(state, layer.diff_id, layer.blob_digest, layer.blob_size)
 
     def _usable(self, state: Stage, entry) -> bool:
-        from dockyard.build.layers import chain_of
+        from dockyard.oci.ids import chain_id
 
-        chain = chain_of(state.chain, entry.diff_id)
+        chain = chain_id(state.chain, entry.diff_id)
         return self.stores.content.has(entry.blob_digest) and (
             self.stores.snapshots.get(chain) is not None
         )
 
     def _add_layer(self, state: Stage, diff_id: str, blob: str, size: int) -> None:
-        from dockyard.build.layers import chain_of
         from dockyard.oci.descriptor import Descriptor
+        from dockyard.oci.ids import chain_id
 
         self.lease.add("content", blob)
-        state.chain = chain_of(state.chain, diff_id)
+        state.chain = chain_id(state.chain, diff_id)
         self.lease.add("snapshot", state.chain)
         state.layers.append(Descriptor(mt.OCI_LAYER, blob, size))
         state.config = state.config.replace(diff_ids=(*state.config.diff_ids, diff_id))

@@ -51,7 +51,6 @@ def settle(builder, state) -> None:
     if p is None:
         return
     state.pending = None
-    builder.children.append(p.job)  # reaped at the end of the build
     try:
         digest, size, tree = p.job.wait()
         layer = layers.finish(builder.stores, builder.lease, p.parent_chain, p.layer_dir,
@@ -75,5 +74,4 @@ def abandon(state) -> None:
     except Exception:
         pass  # an unreferenced blob, collected by the next GC
     finally:
-        p.job.reap()
         remove_tree(p.work_root)

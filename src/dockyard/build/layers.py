@@ -24,12 +24,6 @@ class Layer:
         self.chain = chain
 
 
-def chain_of(parent_chain: str, diff_id: str) -> str:
-    from dockyard.oci.ids import chain_id
-
-    return chain_id(parent_chain, diff_id)
-
-
 def write_blob(stores, layer_dir: str, mtime: int | None) -> tuple[str, int, int]:
     """Write `layer_dir` as an uncompressed tar blob; (digest, blob size, the dir's
     `tree_size`, counted on the way)."""
@@ -103,18 +97,16 @@ class BlobJob:
         assert self._result is not None
         return self._result
 
-    def reap(self) -> None:
-        """Nothing outlives `wait` (kept for the builder's end-of-build sweep)."""
-
 
 def finish(stores, lease, parent_chain: str, layer_dir: str, digest: str, blob_size: int,
            size: int | None = None) -> Layer:  # fmt: skip
     """Record the written blob and turn `layer_dir` into its snapshot (consumed); `size`
     is the dir's `tree_size` when known."""
     from dockyard.metadata.records import LayerRecord
+    from dockyard.oci.ids import chain_id
 
     lease.add("content", digest)
-    chain = chain_of(parent_chain, digest)
+    chain = chain_id(parent_chain, digest)
     lease.add("snapshot", chain)
 
     if size is None:

@@ -103,7 +103,6 @@ def _child(builder, i: int, plan, w: int) -> None:
 
             # this stage's own (the parent flushes its own), marked as the parent's are
             builder.records = Records(builder.records.marked)
-            builder.children = []
             stores, cache, resolve_base = builder.reopen()
             builder.stores, builder.cache, builder.resolve_base = stores, cache, resolve_base
             builder.ctx._db = cache
@@ -113,8 +112,6 @@ def _child(builder, i: int, plan, w: int) -> None:
             builder._dl_dir, builder._downloads = "", {}
             steps_of = {}
             state = builder.build_stage(i, (*plan[:5], steps_of))
-            for job in builder.children:
-                job.reap()
             builder.records.flush(builder.stores, builder.cache)
             extra = (steps_of[i], builder.ctx.deps, builder.ctx._new, builder._unpinned)
             out = ("ok", state, rec.calls, extra)

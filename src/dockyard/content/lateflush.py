@@ -153,6 +153,12 @@ class Marked:
             os.close(self._fd)
             raise
 
+    def __enter__(self) -> "Marked":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
     def release(self) -> None:
         """Done writing: the flush may begin (nobody waits for it)."""
         if self._fd >= 0:

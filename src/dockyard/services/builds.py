@@ -85,23 +85,23 @@ class BuildService:
         im = self.images
         stores = Stores(im.content, im.meta, im.snapshots)
         # before the build writes a byte
-        marked = lateflush.Marked(self.config.root, (im.content.root, im.snapshots.root))
         records = Records(marked=True)
-        try:
-            with Lease(im.meta, gc_lock_path(self.config.root)) as lease:
-                result = build(opts, stores, lease, self.cache, self._resolve_base, events,
-                               self._reopen, records)  # fmt: skip
-                unflushed = Unflushed(stores.content)
-                try:
-                    image_id, mdigest, _ = store_manifest(
-                        unflushed, lease, result.config_bytes, list(result.layers)
-                    )
-                finally:
-                    records.flush(stores, self.cache, force=unflushed.wrote)  # the rows
-                publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, result.created,
-                        result.size, names, parent=result.parent)  # fmt: skip
-        finally:
-            marked.release()  # the one flush, off the answer's path; it clears the mark
+        # leaving the mark starts the one flush, off the answer's path; it clears the mark
+        with (
+            lateflush.Marked(self.config.root, (im.content.root, im.snapshots.root)),
+            Lease(im.meta, gc_lock_path(self.config.root)) as lease,
+        ):
+            result = build(opts, stores, lease, self.cache, self._resolve_base, events,
+                           self._reopen, records)  # fmt: skip
+            unflushed = Unflushed(stores.content)
+            try:
+                image_id, mdigest, _ = store_manifest(
+                    unflushed, lease, result.config_bytes, list(result.layers)
+                )
+            finally:
+                records.flush(stores, self.cache, force=unflushed.wrote)  # the rows
+            publish(stores.meta, image_id, mdigest, mt.OCI_MANIFEST, result.created,
+                    result.size, names, parent=result.parent)  # fmt: skip
         if fast and result.deps:
             import marshal  # json costs ~5 ms to import (re); this is on the cached path
 

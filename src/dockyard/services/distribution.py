@@ -154,17 +154,13 @@ class DistributionService:
                                   f"{layer.media_type}")  # fmt: skip
         # no flush before the records: the data root is marked for this pull's blobs and
         # snapshots, and one flush after it clears the mark (content.lateflush)
-        marked = self.images.marked_writes()
-        try:
-            with self.images._lease() as lease:
-                # A --platform asked for is checked against a single-platform image too.
-                check = want if explicit else None
-                image_id, size, downloaded = self._fetch_image(
-                    client, ref, manifest, docs, check, lease, progress
-                )
-                changed = self._record_pull(client, ref, top.digest, fetched, image_id, size)
-        finally:
-            marked.release()
+        with self.images.marked_writes(), self.images._lease() as lease:
+            # A --platform asked for is checked against a single-platform image too.
+            check = want if explicit else None
+            image_id, size, downloaded = self._fetch_image(
+                client, ref, manifest, docs, check, lease, progress
+            )
+            changed = self._record_pull(client, ref, top.digest, fetched, image_id, size)
         progress(Progress("", f"Digest: {top.digest}"))
         return PullResult(str(ref), image_id, top.digest, downloaded or changed)
 

@@ -173,30 +173,22 @@ class ImageService:
         url = getattr(src, "url", None)
         source = url if isinstance(url, str) and url.startswith(("http://", "https://")) else "-"
         opts = ImportOptions(tags, list(changes or []), message or "", platform, source)
-        marked = self.marked_writes()
-        try:
-            with self._lease() as lease:
-                return import_rootfs(self._stores(), src, opts, lease, self.config.tmp_dir,
-                                     marked=True)  # fmt: skip
-        finally:
-            marked.release()
+        with self.marked_writes(), self._lease() as lease:
+            return import_rootfs(self._stores(), src, opts, lease, self.config.tmp_dir,
+                                 marked=True)  # fmt: skip
 
     def load(self, src: BinaryIO) -> list[str]:
         from dockyard.images.importer import host_platform
         from dockyard.images.load import load
 
-        marked = self.marked_writes()
-        try:
-            with self._lease() as lease:
-                return load(self._stores(), src, lease, host_platform(None),
-                            self.config.tmp_dir, marked=True)  # fmt: skip
-        finally:
-            marked.release()
+        with self.marked_writes(), self._lease() as lease:
+            return load(self._stores(), src, lease, host_platform(None), self.config.tmp_dir,
+                        marked=True)  # fmt: skip
 
     def marked_writes(self):
         """The data root marked for the objects about to be written (content.lateflush;
         import, load, and the distribution service's pull): their records go in without a
-        flush; `release` lets the flush run after."""
+        flush; leaving it (`with`, or `release`) lets the flush run after."""
         from dockyard.content.lateflush import Marked
 
         self.meta  # noqa: B018 - a power cut's repair first, if one is due
